@@ -1,0 +1,15 @@
+package chunks
+
+import "errors"
+
+var (
+	// ErrIDMismatch is returned (wrapped) by Put when the ID is not the
+	// hash of the data: a caller bug that would otherwise store data
+	// under a name it can never be read back by.
+	ErrIDMismatch = errors.New("chunk id does not match data")
+	// ErrTooLarge is returned (wrapped) by Put for data over MaxSize.
+	ErrTooLarge = errors.New("chunk too large")
+
+	// errClosed is returned by a store used after Close.
+	errClosed = errors.New("chunk store closed")
+)

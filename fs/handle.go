@@ -1,0 +1,162 @@
+package fs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"syscall"
+)
+
+// Handle is an open regular file.
+type Handle struct {
+	v      *Volume
+	f      *file
+	caller *Caller
+	flags  int
+}
+
+// Open opens the regular file ino with open(2) flags, checking c's
+// permissions; O_TRUNC empties the file.
+func (v *Volume) Open(ctx context.Context, c *Caller, ino Ino, flags int) (*Handle, error) {
+	a, err := v.GetAttr(ctx, ino)
+	if err != nil {
+		return nil, err
+	}
+	var mask uint32
+	switch flags & syscall.O_ACCMODE {
+	case syscall.O_RDONLY:
+		mask = MayRead
+	case syscall.O_WRONLY:
+		mask = MayWrite
+	default:
+		mask = MayRead | MayWrite
+	}
+	if flags&syscall.O_TRUNC != 0 {
+		mask |= MayWrite
+	}
+	switch {
+	case a.IsDir():
+		if mask&MayWrite != 0 {
+			return nil, syscall.EISDIR
+		}
+		return nil, fmt.Errorf("open directory %d as a file: %w", ino, syscall.EISDIR)
+	case !a.IsRegular():
+		return nil, fmt.Errorf("open inode %d of mode %#o: %w", ino, a.Mode, syscall.EINVAL)
+	}
+	if err := c.may(&a, mask); err != nil {
+		return nil, err
+	}
+	f, err := v.acquire(ctx, ino)
+	if err != nil {
+		return nil, err
+	}
+	h := &Handle{v: v, f: f, caller: c, flags: flags}
+	if flags&syscall.O_TRUNC != 0 && a.Size > 0 {
+		f.mu.Lock()
+		err = f.truncate(ctx, c, 0)
+		f.mu.Unlock()
+		if err != nil {
+			return nil, errors.Join(err, h.Release(ctx))
+		}
+	}
+	return h, nil
+}
+
+// Ino returns the handle's inode number.
+func (h *Handle) Ino() Ino { return h.f.ino }
+
+// Read reads up to len(p) bytes at off; it returns 0 at end of file.
+func (h *Handle) Read(ctx context.Context, p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, syscall.EINVAL
+	}
+	h.f.mu.Lock()
+	defer h.f.mu.Unlock()
+	return h.f.read(ctx, p, uint64(off))
+}
+
+// Write writes p at off (at the end of file for O_APPEND handles).
+func (h *Handle) Write(ctx context.Context, p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, syscall.EINVAL
+	}
+	h.f.mu.Lock()
+	defer h.f.mu.Unlock()
+	if h.flags&syscall.O_APPEND != 0 {
+		off = int64(h.f.size)
+	}
+	return h.f.write(ctx, h.caller, p, uint64(off))
+}
+
+// Flush stores the buffered writes, so that other clients see them
+// (close-to-open consistency). It does not make them durable.
+func (h *Handle) Flush(ctx context.Context) error {
+	h.f.mu.Lock()
+	defer h.f.mu.Unlock()
+	return h.f.flush(ctx, true)
+}
+
+// Fsync stores the buffered writes and makes them durable.
+func (h *Handle) Fsync(ctx context.Context) error {
+	if err := h.Flush(ctx); err != nil {
+		return err
+	}
+	return h.v.fs.syncStores(ctx)
+}
+
+// Release closes the handle. The last release of an unlinked file frees it.
+func (h *Handle) Release(ctx context.Context) error {
+	return h.v.release(ctx, h.f)
+}
+
+// read fills p from the extents and the write buffer; f.mu is held.
+func (f *file) read(ctx context.Context, p []byte, off uint64) (int, error) {
+	if off >= f.size {
+		return 0, nil
+	}
+	p = p[:min(uint64(len(p)), f.size-off)]
+	clear(p)
+	end := off + uint64(len(p))
+	for _, e := range f.ext.overlapping(off, end) {
+		data, err := f.v.fs.store.Get(ctx, e.Chunk)
+		if err != nil {
+			f.v.fs.log.Error("reading chunk failed", "volume", f.v.Info().Name, "ino", f.ino,
+				"chunk", e.Chunk.String(), "offset", e.Off, "err", err)
+			return 0, fmt.Errorf("read inode %d at %d: %w: chunk %s: %w", f.ino, e.Off, syscall.EIO, e.Chunk, err)
+		}
+		lo, hi := max(e.Off, off), min(e.end(), end)
+		co := uint64(e.ChunkOff) + (lo - e.Off)
+		if co+(hi-lo) > uint64(len(data)) {
+			f.v.fs.log.Error("extent points past its chunk", "ino", f.ino, "chunk", e.Chunk.String(), slog.Uint64("offset", e.Off))
+			return 0, fmt.Errorf("inode %d: extent past end of chunk %s: %w", f.ino, e.Chunk, syscall.EIO)
+		}
+		copy(p[lo-off:hi-off], data[co:])
+	}
+	f.buf.overlay(p, off)
+	return len(p), nil
+}
+
+// truncate sets the file size; f.mu is held.
+func (f *file) truncate(ctx context.Context, c *Caller, size uint64) error {
+	if size > MaxFileSize {
+		return syscall.EFBIG
+	}
+	f.v.fs.dirty.Add(-f.buf.truncate(size))
+	var edits []edit
+	if size < f.size {
+		edits = []edit{{lo: size, hi: maxOffset}}
+	}
+	f.timesDirty, f.mtime = true, f.v.fs.opts.Now()
+	if err := f.commit(ctx, edits, size, true); err != nil {
+		return err
+	}
+	f.size = size
+	if !c.isRoot() {
+		return f.clearPrivileges(ctx)
+	}
+	return nil
+}
+
+// maxOffset is beyond every file's end.
+const maxOffset = MaxFileSize + 1

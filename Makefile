@@ -10,6 +10,8 @@ BIN      := bin/cairn
 DATA     ?= /var/lib/cairn
 MNT      ?= /mnt/cairn
 VOLUME   ?= default
+NFS      ?= :2049
+METRICS  ?= 127.0.0.1:9090
 IMAGE    ?= cairn:dev
 FUZZTIME ?= 30s
 BENCHFLAGS ?=
@@ -46,10 +48,9 @@ bench: ## the end-to-end benchmark (if bench/ has a main) and the chunk benchmar
 	else echo "bench/ has no main package yet; skipping go run ./bench"; fi
 	$(GO) test -run '^$$' -bench . ./chunks/...
 
-run: build ## build, create volume VOLUME in DATA if missing, mount it on MNT
+run: build ## build; serve DATA: volume VOLUME (created if missing) on MNT via FUSE, NFS on NFS
 	mkdir -p $(DATA) $(MNT)
-	$(CAIRN) volume info $(VOLUME) >/dev/null 2>&1 || $(CAIRN) volume create $(VOLUME)
-	$(CAIRN) mount $(VOLUME) $(MNT)
+	$(CAIRN) server --volume $(VOLUME) --mount $(MNT) --nfs-listen $(NFS) --metrics $(METRICS)
 
 image: build ## docker image IMAGE from deploy/Dockerfile (FROM scratch + bin/cairn)
 	docker build -f deploy/Dockerfile -t $(IMAGE) .

@@ -67,7 +67,7 @@ func TestCacheHitsAndEviction(t *testing.T) {
 	if n := under.gets.Load(); n != 0 {
 		t.Fatalf("%d Gets reached the store for chunks just put, want 0", n)
 	}
-	get(a)                // a is now the most recently used
+	get(a)                  // a is now the most recently used
 	putChunk(t, c, size, 4) // evicts b, the least recently used
 	get(a)
 	get(cc)

@@ -12,6 +12,7 @@
 //	"c"                        next volume ID
 //	"n" name                   volume ID of the volume called name
 //	"v" vol                    volume record (JSON: name, quota, options)
+//	"s" name                   a cluster-wide secret (NFS handle key)
 //	"f" vol "N"                next free inode number of the volume
 //	"f" vol "U"                usage: allocated bytes and inode count
 //	"f" vol "i" ino            inode record

@@ -30,12 +30,23 @@ type file struct {
 	timesDirty bool
 	// mode as loaded, to decide on clearing set-user-ID on write
 	mode uint32
+	// purging is set (under v.mu) while release or maybePurge decide
+	// whether to reclaim the inode, and closed when they are done;
+	// acquire waits for it rather than open an inode being deleted.
+	purging chan struct{}
 }
 
 // acquire returns the state of ino with one more reference.
 func (v *Volume) acquire(ctx context.Context, ino Ino) (*file, error) {
 	v.mu.Lock()
 	f := v.files[ino]
+	for f != nil && f.purging != nil {
+		done := f.purging
+		v.mu.Unlock()
+		<-done
+		v.mu.Lock()
+		f = v.files[ino]
+	}
 	if f == nil {
 		f = &file{v: v, ino: ino}
 		v.files[ino] = f
@@ -102,16 +113,26 @@ func (v *Volume) release(ctx context.Context, f *file) error {
 	}
 	f.mu.Unlock()
 	v.mu.Lock()
-	if f.refs == 0 && v.files[f.ino] == f {
-		delete(v.files, f.ino)
-	} else {
+	if f.refs != 0 || v.files[f.ino] != f {
 		v.mu.Unlock()
 		return err
 	}
+	f.purging = make(chan struct{})
 	v.mu.Unlock()
-	if perr := v.purgeIfUnlinked(ctx, f.ino); perr != nil && err == nil {
+	if perr := v.purgeLocked(ctx, f); perr != nil && err == nil {
 		err = perr
 	}
+	return err
+}
+
+// purgeLocked reclaims f's inode if it is unlinked, then forgets f. f is
+// in v.files with purging set, so no one opens the inode meanwhile.
+func (v *Volume) purgeLocked(ctx context.Context, f *file) error {
+	err := v.purgeIfUnlinked(ctx, f.ino)
+	v.mu.Lock()
+	delete(v.files, f.ino)
+	close(f.purging)
+	v.mu.Unlock()
 	return err
 }
 
@@ -162,11 +183,21 @@ func (v *Volume) maybePurge(ctx context.Context, ino Ino) error {
 	}
 	v.mu.Lock()
 	f := v.files[ino]
-	v.mu.Unlock()
+	for f != nil && f.purging != nil { // a release is deciding: decide again after it
+		done := f.purging
+		v.mu.Unlock()
+		<-done
+		v.mu.Lock()
+		f = v.files[ino]
+	}
 	if f != nil {
+		v.mu.Unlock()
 		return nil // the last release purges it
 	}
-	return v.purgeIfUnlinked(ctx, ino)
+	f = &file{v: v, ino: ino, purging: make(chan struct{})}
+	v.files[ino] = f
+	v.mu.Unlock()
+	return v.purgeLocked(ctx, f)
 }
 
 // purgeIfUnlinked deletes the data and records of ino if it has no link.

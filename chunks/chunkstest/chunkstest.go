@@ -338,7 +338,7 @@ func testConcurrent(t *testing.T, s chunks.Store) {
 		}
 		got, err := s.Get(ctx, id)
 		if err == nil && !bytes.Equal(got, data[i]) {
-			err = errors.New("Get returned different data")
+			err = errors.New("get returned different data")
 		}
 		if err == nil {
 			_, err = s.Stat(ctx, id)

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/dustin/go-humanize"
+)
+
+// targetNames are the targets in table order.
+var targetNames = []string{"plain", "loopback", "cairn"}
+
+// row is one workload's results on every target.
+type row struct {
+	Workload          string                  `json:"workload"`
+	Title             string                  `json:"title"`
+	Unit              string                  `json:"unit"`
+	LowerIsBetter     bool                    `json:"lower_is_better,omitempty"`
+	Goal              goal                    `json:"goal"`
+	Results           map[string]*measurement `json:"results"`
+	CairnOverLoopback float64                 `json:"cairn_over_loopback,omitempty"`
+	LoopbackOverPlain float64                 `json:"loopback_over_plain,omitempty"`
+	Met               *bool                   `json:"met,omitempty"`
+}
+
+// newRow returns the empty row of workload w.
+func newRow(w *workload) *row {
+	return &row{Workload: w.name, Title: w.title, Unit: w.unit, LowerIsBetter: w.lowerIsBetter,
+		Goal: w.goal, Results: map[string]*measurement{}}
+}
+
+// value returns target's figure, if it has one.
+func (r *row) value(target string) (float64, bool) {
+	m := r.Results[target]
+	if m == nil || m.Err != "" || m.Value <= 0 {
+		return 0, false
+	}
+	return m.Value, true
+}
+
+// ratio returns a's figure over b's, or 0 if either is missing.
+func (r *row) ratio(a, b string) float64 {
+	va, oka := r.value(a)
+	vb, okb := r.value(b)
+	if !oka || !okb {
+		return 0
+	}
+	return va / vb
+}
+
+// evaluate computes the ratios and whether cairn met its goal.
+func (r *row) evaluate() {
+	r.CairnOverLoopback = r.ratio("cairn", "loopback")
+	r.LoopbackOverPlain = r.ratio("loopback", "plain")
+	var met bool
+	switch {
+	case r.Goal.Max > 0:
+		v, ok := r.value("cairn")
+		if !ok {
+			return
+		}
+		met = v <= r.Goal.Max
+	case r.CairnOverLoopback == 0:
+		return
+	case r.LowerIsBetter:
+		met = r.CairnOverLoopback <= r.Goal.Ratio
+	default:
+		met = r.CairnOverLoopback >= r.Goal.Ratio
+	}
+	r.Met = &met
+}
+
+// hostInfo describes the machine, to judge how noisy the figures are.
+type hostInfo struct {
+	Kernel    string `json:"kernel"`
+	CPUs      int    `json:"cpus"`
+	GoVersion string `json:"go_version"`
+	LoadStart string `json:"loadavg_start"`
+	LoadEnd   string `json:"loadavg_end"`
+}
+
+// report is everything a run found; -json writes it.
+type report struct {
+	Start      time.Time       `json:"start"`
+	Seconds    float64         `json:"seconds"`
+	Host       hostInfo        `json:"host"`
+	Config     *config         `json:"config"`
+	Rows       []*row          `json:"rows"`
+	CairnStats json.RawMessage `json:"cairn_stats,omitempty"`
+	Profiles   []string        `json:"cpu_profiles,omitempty"`
+	Warnings   []string        `json:"warnings,omitempty"`
+}
+
+// warn prints a warning and keeps it for the report.
+func (rep *report) warn(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	fmt.Fprintln(os.Stderr, "warning:", msg)
+	rep.Warnings = append(rep.Warnings, msg)
+}
+
+// loadavg returns the first three fields of /proc/loadavg.
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "?"
+}
+
+// formatValue prints a figure with a sensible number of digits.
+func formatValue(v float64, unit string) string {
+	switch {
+	case v >= 100:
+		return fmt.Sprintf("%.0f %s", v, unit)
+	case v >= 10:
+		return fmt.Sprintf("%.1f %s", v, unit)
+	}
+	return fmt.Sprintf("%.2f %s", v, unit)
+}
+
+// cell is target's figure for the table.
+func (r *row) cell(target string) string {
+	m := r.Results[target]
+	switch {
+	case m == nil:
+		return "—"
+	case m.Err != "":
+		return "error"
+	}
+	return formatValue(m.Value, r.Unit)
+}
+
+// goalText is the target column.
+func (r *row) goalText() string {
+	switch {
+	case r.Goal.Max > 0:
+		return fmt.Sprintf("≤ %s %s", humanize.Ftoa(r.Goal.Max), r.Unit)
+	case r.LowerIsBetter:
+		return fmt.Sprintf("time ≤ %.1f× loopback", r.Goal.Ratio)
+	}
+	return fmt.Sprintf("≥ %.2f", r.Goal.Ratio)
+}
+
+// ratioText prints a ratio, or — if it is missing.
+func ratioText(x float64) string {
+	if x == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.2f", x)
+}
+
+// writeTable prints the final Markdown table.
+func (rep *report) writeTable(w io.Writer) {
+	fmt.Fprintln(w, "| workload | plain | loopback | cairn | cairn/loopback | target | result | loopback/plain |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---|---|---:|")
+	for _, r := range rep.Rows {
+		result := "n/a"
+		if r.Met != nil && *r.Met {
+			result = "met"
+		} else if r.Met != nil {
+			result = "**not met**"
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", r.Title,
+			r.cell("plain"), r.cell("loopback"), r.cell("cairn"),
+			ratioText(r.CairnOverLoopback), r.goalText(), result, ratioText(r.LoopbackOverPlain))
+	}
+}
+
+// writeJSON writes the report to path.
+func (rep *report) writeJSON(path string) error {
+	b, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}

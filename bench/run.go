@@ -1,0 +1,144 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+)
+
+// runWorkload runs w on every target in turn and prints the figures and
+// ratios. A failure on one target is recorded (and its server restarted)
+// and the run goes on; only an interrupt stops it.
+func (b *bench) runWorkload(ctx context.Context, w *workload, profiled []string) error {
+	r := newRow(w)
+	b.rep.Rows = append(b.rep.Rows, r)
+	fmt.Printf("\n== %s\n", w.title)
+	for _, t := range b.targets {
+		if w.only != "" && t.name != w.only {
+			continue
+		}
+		if t.dead != nil {
+			r.Results[t.name] = &measurement{Err: "target down: " + t.dead.Error()}
+			continue
+		}
+		m, err := b.measure(ctx, w, t, slices.Contains(profiled, w.name), len(profiled) > 1)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err != nil {
+			m = &measurement{Err: err.Error()}
+			b.rep.warn("%s on %s: %v", w.name, t.name, err)
+			warning, err := t.restart(ctx)
+			if warning != nil {
+				b.rep.warn("restarting %s: %v", t.name, warning)
+			}
+			if err != nil {
+				t.dead = err
+				b.rep.warn("%s is down for the rest of the run: %v", t.name, err)
+			}
+		}
+		r.Results[t.name] = m
+		printMeasurement(t.name, r.Unit, m)
+	}
+	if w.finish != nil {
+		w.finish()
+	}
+	r.evaluate()
+	fmt.Printf("  loopback/plain %s   cairn/loopback %s   target %s: %s\n",
+		ratioText(r.LoopbackOverPlain), ratioText(r.CairnOverLoopback), r.goalText(), metText(r.Met))
+	return nil
+}
+
+// measure prepares w's input on t, makes t's caches cold if w asks,
+// and runs w, with a CPU profile of cairn if asked.
+func (b *bench) measure(ctx context.Context, w *workload, t *target, profile, several bool) (*measurement, error) {
+	if w.prepare != nil {
+		if err := w.prepare(ctx, t); err != nil {
+			return nil, fmt.Errorf("prepare: %w", err)
+		}
+	}
+	if w.cold {
+		warnings, err := t.coldStart(ctx)
+		for _, warning := range warnings {
+			b.rep.warn("%s: cold start of %s: %v", w.name, t.name, warning)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if !profile || t.name != "cairn" {
+		return w.run(ctx, t)
+	}
+	path := profilePath(b.cfg.CPUProfile, w.name, several)
+	wait := startCPUProfile(ctx, t.srv.metricsAddr(), b.cfg.ProfileSeconds, path)
+	m, err := w.run(ctx, t)
+	fmt.Printf("  (waiting for the %d s CPU profile of cairn)\n", b.cfg.ProfileSeconds)
+	if perr := wait(); perr != nil {
+		b.rep.warn("%s: %v", w.name, perr)
+	} else {
+		b.rep.Profiles = append(b.rep.Profiles, path)
+		fmt.Printf("  CPU profile of cairn: %s (go tool pprof -top %s)\n", path, path)
+	}
+	return m, err
+}
+
+// printMeasurement prints one target's figure.
+func printMeasurement(target, unit string, m *measurement) {
+	if m.Err != "" {
+		fmt.Printf("  %-9s error: %s\n", target, firstLine(m.Err))
+		return
+	}
+	fmt.Printf("  %-9s %14s  (%.2f s)", target, formatValue(m.Value, unit), m.Seconds)
+	if m.Note != "" {
+		fmt.Printf("  %s", m.Note)
+	}
+	fmt.Println()
+}
+
+// metText prints whether a goal was met.
+func metText(met *bool) string {
+	switch {
+	case met == nil:
+		return "n/a"
+	case *met:
+		return "met"
+	}
+	return "NOT MET"
+}
+
+// firstLine returns s up to its first newline.
+func firstLine(s string) string {
+	first, _, _ := strings.Cut(s, "\n")
+	return first
+}
+
+// printSummary prints the final table, the notes needed to read it and
+// cairn's stats.
+func (b *bench) printSummary() {
+	cfg, h := b.cfg, b.rep.Host
+	fmt.Printf("\n## cairn end-to-end benchmark\n\n")
+	b.rep.writeTable(os.Stdout)
+	cache := "cold: the file is opened on a freshly restarted server after drop_caches"
+	if cfg.RandReadCache == "warm" {
+		cache = "warm: the file is read whole through the same descriptor first"
+	}
+	fmt.Printf("\n- %s, %d CPUs, %s; one run, workloads interleaved across targets; load average %s at start, %s at end.\n",
+		h.Kernel, h.CPUs, h.GoVersion, h.LoadStart, h.LoadEnd)
+	fmt.Printf("- Cold cache: sync + drop_caches, and the FUSE server restarted (remount). Random reads: pread at random 4 KiB-aligned offsets with POSIX_FADV_RANDOM; page cache %s.\n", cache)
+	fmt.Printf("- Random workloads: up to %d ops or %v each; the write figure includes the final fsync. Data is incompressible and never repeats (no dedup possible).\n",
+		cfg.RandOps, cfg.RandTime)
+	fmt.Printf("- untar and rm are seconds (lower is better); their cairn/loopback is a time ratio. FUSE writeback cache: %v.\n", cfg.Writeback)
+	for _, w := range b.rep.Warnings {
+		fmt.Printf("- warning: %s\n", firstLine(w))
+	}
+	if len(b.rep.CairnStats) > 0 {
+		var out bytes.Buffer
+		if json.Indent(&out, b.rep.CairnStats, "", "  ") == nil {
+			fmt.Printf("\ncairn stats --json after the run:\n%s\n", out.String())
+		}
+	}
+}

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/cairn-storage/cairn/datadir"
+	"github.com/cairn-storage/cairn/fusefs"
+)
+
+func mountFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.BoolFlag{Name: "read-only", Aliases: []string{"ro"}, Usage: "mount read-only"},
+		&cli.DurationFlag{Name: "attr-timeout", Usage: "how long the kernel caches attributes (negative: never)", Value: 0, DefaultText: "1s"},
+		&cli.DurationFlag{Name: "entry-timeout", Usage: "how long the kernel caches names (negative: never)", Value: 0, DefaultText: "1s"},
+		&cli.BoolFlag{Name: "writeback", Usage: "let the kernel buffer writes (faster small writes; close-to-open still holds)"},
+		&cli.BoolFlag{Name: "fuse-debug", Usage: "log every FUSE request"},
+		&cli.StringFlag{Name: "memory-limit", Usage: "soft memory limit of the process (Go GOMEMLIMIT)", Value: "400MiB"},
+	}
+}
+
+func mountCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "mount",
+		Usage:     "serve a volume through FUSE at MOUNTPOINT (in the foreground)",
+		ArgsUsage: "VOLUME MOUNTPOINT",
+		Description: "mount serves VOLUME at MOUNTPOINT until interrupted (SIGINT or SIGTERM),\n" +
+			"then flushes every buffered write, unmounts cleanly and exits.\n" +
+			"As root it mounts directly with allow_other; otherwise it uses fusermount3.",
+		Flags:  append(mountFlags(), observabilityFlags()...),
+		Action: mount,
+	}
+}
+
+func mountOptions(c *cli.Context) fusefs.Options {
+	return fusefs.Options{
+		ReadOnly:     c.Bool("read-only"),
+		AttrTimeout:  c.Duration("attr-timeout"),
+		EntryTimeout: c.Duration("entry-timeout"),
+		Writeback:    c.Bool("writeback"),
+		Debug:        c.Bool("fuse-debug"),
+		Logger:       slog.Default(),
+	}
+}
+
+func mount(c *cli.Context) error {
+	if c.NArg() != 2 {
+		return fmt.Errorf("mount: want VOLUME and MOUNTPOINT (see --help)")
+	}
+	if err := setMemoryLimit(c.String("memory-limit")); err != nil {
+		return err
+	}
+	name, dir := c.Args().Get(0), c.Args().Get(1)
+	stopObs, err := startObservability(c)
+	if err != nil {
+		return err
+	}
+	defer stopObs()
+	return withData(c, func(d *datadir.Data) error {
+		vol, err := d.FS.OpenVolume(c.Context, name)
+		if err != nil {
+			return err
+		}
+		opts := mountOptions(c)
+		opts.Sync = d.FS.Sync
+		mt, err := fusefs.Mount(vol, dir, opts)
+		if err != nil {
+			return errors.Join(err, vol.Close(c.Context))
+		}
+		slog.Info("mounted", "volume", name, "mountpoint", dir, "read-only", opts.ReadOnly)
+		err = serveUntilSignal(c.Context, mt)
+		return errors.Join(err, vol.Close(context.Background()))
+	})
+}
+
+// serveUntilSignal waits for SIGINT/SIGTERM or an external unmount, then
+// unmounts.
+func serveUntilSignal(ctx context.Context, mt *fusefs.Server) error {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	done := make(chan struct{})
+	go func() { mt.Wait(); close(done) }()
+	select {
+	case s := <-sigs:
+		slog.Info("unmounting", "signal", s.String(), "mountpoint", mt.Dir())
+		if err := mt.Unmount(); err != nil {
+			return fmt.Errorf("unmount %s: %w", mt.Dir(), err)
+		}
+		<-done
+	case <-done:
+		slog.Info("unmounted from outside", "mountpoint", mt.Dir())
+	case <-ctx.Done():
+		return errors.Join(ctx.Err(), mt.Unmount())
+	}
+	return nil
+}
+
+func setMemoryLimit(s string) error {
+	if s == "" || s == "0" {
+		return nil
+	}
+	n, err := parseBytes(s)
+	if err != nil {
+		return fmt.Errorf("--memory-limit %q: %w", s, err)
+	}
+	debug.SetMemoryLimit(int64(n))
+	return nil
+}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/cairn-storage/cairn/datadir"
+)
+
+func globalFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{
+			Name:    "data",
+			Aliases: []string{"d"},
+			Usage:   "data directory holding metadata and chunks",
+			EnvVars: []string{datadir.EnvVar},
+			Value:   datadir.Default(),
+		},
+		&cli.StringFlag{
+			Name:    "log-level",
+			Usage:   "debug, info, warn or error",
+			EnvVars: []string{"CAIRN_LOG_LEVEL"},
+			Value:   "info",
+		},
+		&cli.BoolFlag{
+			Name:    "log-json",
+			Usage:   "log as JSON lines instead of text",
+			EnvVars: []string{"CAIRN_LOG_JSON"},
+		},
+	}
+}
+
+func setupLogging(c *cli.Context) error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(strings.ToUpper(c.String("log-level")))); err != nil {
+		return fmt.Errorf("--log-level %q: want debug, info, warn or error", c.String("log-level"))
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(os.Stderr, opts)
+	if c.Bool("log-json") {
+		h = slog.NewJSONHandler(os.Stderr, opts)
+	}
+	slog.SetDefault(slog.New(h))
+	return nil
+}
+
+// openData opens the data directory named by --data.
+func openData(c *cli.Context) (*datadir.Data, error) {
+	return datadir.Open(c.String("data"), datadir.Options{Logger: slog.Default()})
+}
+
+// withData runs fn on the open data directory and closes it after.
+func withData(c *cli.Context, fn func(d *datadir.Data) error) (err error) {
+	d, err := openData(c)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := d.Close(); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
+	return fn(d)
+}

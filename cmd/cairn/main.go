@@ -1,0 +1,38 @@
+// Command cairn is the command-line interface of cairn: volumes, FUSE
+// mounts, the NFS gateway, checks and statistics of a data directory.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/urfave/cli/v2"
+)
+
+func main() {
+	if err := newApp().Run(os.Args); err != nil {
+		fmt.Fprintln(os.Stderr, "cairn:", err)
+		os.Exit(1)
+	}
+}
+
+func newApp() *cli.App {
+	return &cli.App{
+		Name:  "cairn",
+		Usage: "content-addressed storage with snapshots, served over FUSE and NFS",
+		Description: "cairn stores files as content-addressed chunks (BLAKE3, deduplicated)\n" +
+			"and serves volumes through FUSE mounts and an NFSv3 gateway.\n" +
+			"Every command works on a data directory: --data or $CAIRN_DATA.",
+		Flags:                globalFlags(),
+		Before:               setupLogging,
+		EnableBashCompletion: true,
+		Commands: []*cli.Command{
+			serverCommand(),
+			volumeCommand(),
+			mountCommand(),
+			nfsCommand(),
+			fsckCommand(),
+			statsCommand(),
+		},
+	}
+}

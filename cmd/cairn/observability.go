@@ -1,0 +1,56 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
+
+	"github.com/dustin/go-humanize"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/urfave/cli/v2"
+)
+
+func observabilityFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "metrics", Usage: "serve Prometheus /metrics on this address (e.g. :9091); empty: off", EnvVars: []string{"CAIRN_METRICS"}},
+		&cli.BoolFlag{Name: "pprof", Usage: "also serve /debug/pprof on the --metrics address"},
+	}
+}
+
+// startObservability serves /metrics (and pprof) when asked; the returned
+// function stops it.
+func startObservability(c *cli.Context) (func(), error) {
+	addr := c.String("metrics")
+	if addr == "" {
+		if c.Bool("pprof") {
+			return nil, errors.New("--pprof needs --metrics ADDR")
+		}
+		return func() {}, nil
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.Handler())
+	if c.Bool("pprof") {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--metrics %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: mux}
+	go func() {
+		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			slog.Error("metrics server stopped", "err", err)
+		}
+	}()
+	slog.Info("serving metrics", "addr", l.Addr().String(), "pprof", c.Bool("pprof"))
+	return func() { _ = srv.Close() }, nil
+}
+
+func parseBytes(s string) (uint64, error) { return humanize.ParseBytes(s) }

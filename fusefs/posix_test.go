@@ -1,0 +1,39 @@
+package fusefs
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/hanwen/go-fuse/v2/posixtest"
+)
+
+// posixSkips are the posixtest tests that cannot pass on any mount, with
+// the reason.
+var posixSkips = map[string]string{
+	"FcntlFlockLocksFile": "the test expects a read lock to conflict with a write lock taken " +
+		"by the same process; POSIX record locks never conflict within one process, so it " +
+		"fails on every filesystem (ext4 included); go-fuse's own TestAll skips it too",
+}
+
+// TestPosix runs go-fuse's POSIX conformance suite, each test on a fresh
+// volume and mount.
+func TestPosix(t *testing.T) {
+	requireFUSE(t)
+	d := openData(t, t.TempDir(), nil)
+	names := make([]string, 0, len(posixtest.All))
+	for name := range posixtest.All {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		t.Run(name, func(t *testing.T) {
+			if reason, ok := posixSkips[name]; ok {
+				t.Skip(reason)
+			}
+			vol := newVolume(t, d, "posix-"+strings.ToLower(name))
+			mnt := mountVolume(t, vol, Options{})
+			posixtest.All[name](t, mnt)
+		})
+	}
+}

@@ -1,0 +1,150 @@
+package nfsgw
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cairn-storage/cairn/fs"
+)
+
+// Export makes one volume mountable at /VOLUME (and its subdirectories).
+type Export struct {
+	// Volume names the exported volume; "*" exports every volume that
+	// has no export of its own, with these options.
+	Volume string
+	// ReadOnly refuses every change with NFS3ERR_ROFS.
+	ReadOnly bool
+	// AllowedNets lists the client networks that may mount the export and
+	// use its handles; empty allows every client.
+	AllowedNets []netip.Prefix
+	// RootSquash maps uid 0 and gid 0 to the anonymous ids.
+	RootSquash bool
+	// AllSquash maps every user to the anonymous ids.
+	AllSquash bool
+	// AnonUID and AnonGID are the anonymous ids, also used for AUTH_NULL
+	// calls; 0 means 65534 (nobody), since squashing to root is no squash.
+	AnonUID, AnonGID uint32
+}
+
+// Config configures a Server.
+type Config struct {
+	// Exports lists what clients may mount.
+	Exports []Export
+	// Secret is the per-cluster key that authenticates file handles: at
+	// least 16 bytes, the same on every gateway and across restarts, or
+	// clients' handles go stale.
+	Secret []byte
+	// Logger receives the gateway's logs; slog.Default() if nil.
+	Logger *slog.Logger
+	// Registerer receives the gateway's metrics; none are exported if nil.
+	Registerer prometheus.Registerer
+	// Addr is where ListenAndServe serves NFS and MOUNT; ":2049" if empty.
+	Addr string
+	// PortmapperAddr, if set, is where ListenAndServe also runs a
+	// portmapper (rpcbind v2), usually ":111", so that clients find the
+	// NFS and MOUNT port without options.
+	PortmapperAddr string
+	// IdleClose is how long an open file stays cached after its last
+	// READ or WRITE; 5 s if zero.
+	IdleClose time.Duration
+	// MaxIOSize is the largest READ and WRITE offered to clients; 1 MiB
+	// if zero.
+	MaxIOSize uint32
+}
+
+// minSecret is the shortest accepted handle secret.
+const minSecret = 16
+
+// nobody is the default anonymous id.
+const nobody = 65534
+
+func (c *Config) validate() error {
+	if len(c.Secret) < minSecret {
+		return fmt.Errorf("nfsgw: the handle secret must have at least %d bytes", minSecret)
+	}
+	if len(c.Exports) == 0 {
+		return errors.New("nfsgw: no exports")
+	}
+	seen := map[string]bool{}
+	for i := range c.Exports {
+		e := &c.Exports[i]
+		if e.Volume != "*" {
+			if err := fs.CheckVolumeName(e.Volume); err != nil {
+				return fmt.Errorf("nfsgw: export %d: %w", i, err)
+			}
+		}
+		if seen[e.Volume] {
+			return fmt.Errorf("nfsgw: volume %q exported twice", e.Volume)
+		}
+		seen[e.Volume] = true
+		if e.AnonUID == 0 {
+			e.AnonUID = nobody
+		}
+		if e.AnonGID == 0 {
+			e.AnonGID = nobody
+		}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Addr == "" {
+		c.Addr = ":2049"
+	}
+	if c.IdleClose <= 0 {
+		c.IdleClose = 5 * time.Second
+	}
+	if c.MaxIOSize == 0 {
+		c.MaxIOSize = 1 << 20
+	}
+	c.MaxIOSize = min(c.MaxIOSize, maxIOSize)
+	return nil
+}
+
+// maxIOSize bounds MaxIOSize so one request fits a record.
+const maxIOSize = 1 << 20
+
+// allows reports whether a client at addr may use the export.
+func (e *Export) allows(addr netip.Addr) bool {
+	if len(e.AllowedNets) == 0 {
+		return true
+	}
+	addr = addr.Unmap()
+	for _, p := range e.AllowedNets {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// caller maps a call's credentials to the identity the filesystem checks,
+// applying the export's squashing. AUTH_NULL calls are anonymous.
+func (e *Export) caller(cred *authSys) *fs.Caller {
+	anon := &fs.Caller{Uid: e.AnonUID, Gid: e.AnonGID}
+	if cred == nil || e.AllSquash {
+		return anon
+	}
+	c := &fs.Caller{Uid: cred.UID, Gid: cred.GID, Groups: cred.GIDs}
+	if e.RootSquash {
+		if c.Uid == 0 {
+			c.Uid = anon.Uid
+		}
+		if c.Gid == 0 {
+			c.Gid = anon.Gid
+		}
+		groups := make([]uint32, 0, len(c.Groups))
+		for _, g := range c.Groups {
+			if g == 0 {
+				g = anon.Gid
+			}
+			groups = append(groups, g)
+		}
+		c.Groups = groups
+	}
+	return c
+}

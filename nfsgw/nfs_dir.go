@@ -1,0 +1,102 @@
+package nfsgw
+
+import (
+	"context"
+	"syscall"
+
+	nfs "github.com/willscott/go-nfs"
+
+	"github.com/cairn-storage/cairn/fs"
+)
+
+// Directory listings carry the filesystem's entry positions as cookies.
+// Those are stable hashes of the names, valid however the directory
+// changes, so the cookie verifier is always zero and no cookie is stale.
+// The listings leave out "." and "..": the filesystem does not say a
+// directory's parent, and clients do not need either entry.
+
+// Sizes of the fixed parts of READDIR and READDIRPLUS replies.
+const (
+	dirReplyFixed  = 4 + 4 + fattr3Size + 8 + 4 + 4 // status, dir attrs, verifier, end of list, eof
+	dirEntryFixed  = 4 + 8 + 8                      // value follows, fileid, cookie (+ name)
+	plusEntryExtra = 4 + fattr3Size + 4 + xdrFH     // name attributes and handle
+	xdrFH          = 4 + handleSize + (4-handleSize%4)%4
+)
+
+// dirArgs are the arguments of READDIR and READDIRPLUS.
+type dirArgs struct {
+	fh     []byte
+	cookie uint64
+	max    uint32 // the largest reply, in bytes
+}
+
+func nfsReaddir(ctx context.Context, s *Server, rq *request, w *xdrWriter) (nfs.NFSStatus, error) {
+	var a dirArgs
+	a.fh, a.cookie = rq.args.opaque(maxFH), rq.args.uint64()
+	rq.args.uint64() // cookie verifier, see above
+	a.max = rq.args.uint32()
+	if rq.args.err != nil {
+		return 0, errGarbage
+	}
+	return s.readdir(ctx, rq, w, a, false), nil
+}
+
+func nfsReaddirplus(ctx context.Context, s *Server, rq *request, w *xdrWriter) (nfs.NFSStatus, error) {
+	var a dirArgs
+	a.fh, a.cookie = rq.args.opaque(maxFH), rq.args.uint64()
+	rq.args.uint64()
+	rq.args.uint32() // dircount: the names alone; maxcount bounds the whole reply
+	a.max = rq.args.uint32()
+	if rq.args.err != nil {
+		return 0, errGarbage
+	}
+	return s.readdir(ctx, rq, w, a, true), nil
+}
+
+// readdir lists entries after a.cookie until the reply would exceed a.max.
+func (s *Server) readdir(ctx context.Context, rq *request, w *xdrWriter, a dirArgs, plus bool) nfs.NFSStatus {
+	t, err := s.resolve(ctx, rq, a.fh)
+	if err == nil && !t.attr.IsDir() {
+		err = syscall.ENOTDIR
+	}
+	// Entries go to a separate buffer: the status comes first but is
+	// known only at the end.
+	body := &xdrWriter{b: make([]byte, 0, min(a.max, 64<<10))}
+	size, n, eof := dirReplyFixed, 0, true
+	if err == nil {
+		err = t.vol().ReadDirPlus(ctx, t.caller, t.ino, a.cookie, func(e fs.DirEntry, attr *fs.Attr) bool {
+			esize := dirEntryFixed + xdrSize(len(e.Name))
+			if plus {
+				esize += plusEntryExtra
+			}
+			if size+esize > int(a.max) {
+				eof = false
+				return false
+			}
+			size += esize
+			n++
+			body.bool(true)
+			body.uint64(uint64(e.Ino))
+			body.string(e.Name)
+			body.uint64(e.Cookie)
+			if plus {
+				body.postOpAttr(t.exp.id, attr)
+				body.postOpFH(s.handle(t, attr))
+			}
+			return true
+		}, plus)
+	}
+	if err == nil && n == 0 && !eof {
+		err = errTooSmall
+	}
+	st := s.status(w, err)
+	w.targetAttr(t)
+	if st != nfs.NFSStatusOk {
+		return st
+	}
+	w.uint64(0) // cookie verifier
+	w.b = append(w.b, body.b...)
+	w.bool(false)
+	w.bool(eof)
+	return st
+}

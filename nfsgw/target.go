@@ -1,0 +1,151 @@
+package nfsgw
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"syscall"
+
+	nfs "github.com/willscott/go-nfs"
+
+	"github.com/cairn-storage/cairn/fs"
+)
+
+// maxFH is the largest nfs_fh3 (NFS3_FHSIZE).
+const maxFH = 64
+
+// maxName and maxPath bound the names and symlink targets decoded; the
+// filesystem enforces its own, smaller limits with the right errors.
+const (
+	maxName = 1024
+	maxPath = 8192
+)
+
+// target is a file handle resolved for one call.
+type target struct {
+	exp    *export
+	ino    fs.Ino
+	attr   fs.Attr // as the call began
+	caller *fs.Caller
+}
+
+func (t *target) vol() *fs.Volume { return t.exp.vol }
+
+// resolve checks a file handle and loads its inode for the client of rq.
+// A forged or altered handle is BADHANDLE; one naming a deleted file (or
+// a volume gone or no longer exported) is STALE; a client outside the
+// export's networks is refused with ACCES.
+func (s *Server) resolve(ctx context.Context, rq *request, fh []byte) (*target, error) {
+	id, err := s.handles.decode(fh)
+	if err != nil {
+		return nil, err
+	}
+	exp, err := s.exports.byVolumeID(ctx, id.Vol)
+	if err != nil {
+		return nil, err
+	}
+	if !exp.allows(rq.client) {
+		s.log.Warn("refused a handle from a client outside the export's networks",
+			"client", rq.client.String(), "volume", exp.Volume)
+		return nil, fmt.Errorf("client %s: %w", rq.client, syscall.EACCES)
+	}
+	a, err := exp.vol.GetAttr(ctx, id.Ino)
+	if errors.Is(err, syscall.ENOENT) {
+		return nil, fmt.Errorf("inode %d: %w", id.Ino, syscall.ESTALE)
+	} else if err != nil {
+		return nil, err
+	}
+	// An unlinked file lives on only while open; to clients it is gone.
+	if a.Gen != id.Gen || a.Nlink == 0 {
+		return nil, fmt.Errorf("inode %d: %w", id.Ino, syscall.ESTALE)
+	}
+	return &target{exp: exp, ino: id.Ino, attr: a, caller: exp.caller(rq.cred)}, nil
+}
+
+// writable refuses changes to a read-only export.
+func (t *target) writable() error {
+	if t.exp.ReadOnly {
+		return fmt.Errorf("export %q is read-only: %w", t.exp.Volume, syscall.EROFS)
+	}
+	return nil
+}
+
+// handle returns the signed handle of an inode of the target's volume.
+func (s *Server) handle(t *target, a *fs.Attr) []byte {
+	return s.handles.encode(fileID{Vol: t.exp.id, Ino: a.Ino, Gen: a.Gen})
+}
+
+// mayIO checks that the caller may read (or write) the regular file of t.
+// As knfsd does, the owner may always do I/O on their file: NFS checks
+// each call, but a local process that created a file read-only, or
+// chmod-ed it after opening, keeps its access. Reading also passes with
+// execute permission, since running a program reads it.
+func (t *target) mayIO(ctx context.Context, write bool) error {
+	switch {
+	case t.attr.IsDir():
+		return syscall.EISDIR
+	case !t.attr.IsRegular():
+		return syscall.EINVAL
+	}
+	if write {
+		if err := t.writable(); err != nil {
+			return err
+		}
+	}
+	if t.caller.Uid == t.attr.Uid {
+		return nil
+	}
+	if write {
+		return t.vol().Access(ctx, t.caller, t.ino, fs.MayWrite)
+	}
+	if err := t.vol().Access(ctx, t.caller, t.ino, fs.MayRead); err == nil {
+		return nil
+	}
+	return t.vol().Access(ctx, t.caller, t.ino, fs.MayExec)
+}
+
+// status writes the nfsstat3 of err and returns it. Failures that are the
+// server's fault are logged.
+func (s *Server) status(w *xdrWriter, err error) nfs.NFSStatus {
+	st := nfsStatus(err)
+	if st == nfs.NFSStatusServerFault || st == nfs.NFSStatusIO {
+		s.log.Warn("NFS call failed", "status", statusName(st), "err", err)
+	}
+	w.uint32(uint32(st))
+	return st
+}
+
+// attrAfter returns the current attributes of ino, or nil if they can't
+// be read (post-operation attributes are optional).
+func attrAfter(ctx context.Context, vol *fs.Volume, ino fs.Ino) *fs.Attr {
+	a, err := vol.GetAttr(ctx, ino)
+	if err != nil {
+		return nil
+	}
+	return &a
+}
+
+// diropArgs decodes a diropargs3: a directory handle and a name.
+func diropArgs(r *xdrReader) (fh []byte, name string) {
+	return r.opaque(maxFH), r.string(maxName)
+}
+
+// targetAttr writes the post_op_attr of t as the call began (none if the
+// handle did not resolve).
+func (w *xdrWriter) targetAttr(t *target) {
+	if t == nil {
+		w.postOpAttr(0, nil)
+		return
+	}
+	w.postOpAttr(t.exp.id, &t.attr)
+}
+
+// targetWcc writes the wcc_data of t: its attributes as the call began
+// and as they are now.
+func (w *xdrWriter) targetWcc(ctx context.Context, t *target) {
+	if t == nil {
+		w.wcc(0, nil, nil)
+		return
+	}
+	w.wcc(t.exp.id, &t.attr, attrAfter(ctx, t.vol(), t.ino))
+}

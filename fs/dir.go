@@ -48,6 +48,9 @@ func (v *Volume) Lookup(ctx context.Context, c *Caller, dir Ino, name string) (A
 	if err := checkName(name); err != nil {
 		return Attr{}, err
 	}
+	if err := v.materializeFor(ctx, dir); err != nil {
+		return Attr{}, err
+	}
 	var a Attr
 	err := v.view(ctx, func(r reader) error {
 		d, err := r.dir(dir)
@@ -80,6 +83,7 @@ func (v *Volume) newInode(ctx context.Context, c *Caller, dir Ino, name string, 
 	if err := checkName(name); err != nil {
 		return Attr{}, err
 	}
+	defer v.hold()()
 	ino, err := v.allocIno(ctx)
 	if err != nil {
 		return Attr{}, err
@@ -198,6 +202,7 @@ func (v *Volume) Link(ctx context.Context, c *Caller, ino, dir Ino, name string)
 	if err := checkName(name); err != nil {
 		return Attr{}, err
 	}
+	defer v.hold()()
 	var out Attr
 	err := v.update(ctx, func(t *txn) error {
 		n, err := t.get(ino)
@@ -224,18 +229,22 @@ func (v *Volume) Link(ctx context.Context, c *Caller, ino, dir Ino, name string)
 		} else if err != syscall.ENOENT {
 			return err
 		}
+		oldParent := n.Parent
 		n.Nlink++
 		n.Ctime = t.now
 		n.Parent = dir
 		t.touch(d)
-		if err := t.put(n); err != nil {
-			return err
-		}
-		if err := t.put(d); err != nil {
+		if err := t.putAll(n, d); err != nil {
 			return err
 		}
 		out = n.attr()
-		return t.setDirent(dir, name, n)
+		if err := t.setDirent(dir, name, n); err != nil {
+			return err
+		}
+		if err := t.markLinks(oldParent); err != nil {
+			return err
+		}
+		return t.markLinks(dir)
 	})
 	if err != nil {
 		return Attr{}, err
@@ -250,6 +259,7 @@ func (v *Volume) Unlink(ctx context.Context, c *Caller, dir Ino, name string) er
 	if err := checkName(name); err != nil {
 		return err
 	}
+	defer v.hold()()
 	var gone Ino
 	err := v.update(ctx, func(t *txn) error {
 		gone = 0
@@ -311,6 +321,7 @@ func (v *Volume) Rmdir(ctx context.Context, c *Caller, dir Ino, name string) err
 	if err := checkName(name); err != nil {
 		return err
 	}
+	defer v.hold()()
 	return v.update(ctx, func(t *txn) error {
 		d, err := t.dir(dir)
 		if err != nil {
@@ -336,6 +347,9 @@ func (v *Volume) Rmdir(ctx context.Context, c *Caller, dir Ino, name string) err
 
 // removeDir deletes the empty directory n, named name in d.
 func (t *txn) removeDir(d *inode, name string, n *inode) error {
+	if err := t.materialize(n); err != nil {
+		return err
+	}
 	empty, err := t.isEmpty(n.Ino)
 	if err != nil {
 		return err
@@ -386,6 +400,9 @@ const readDirPage = 512
 // ReadDirPlus is ReadDir that also gives each entry's attributes when
 // withAttr is set (nil otherwise).
 func (v *Volume) ReadDirPlus(ctx context.Context, c *Caller, dir Ino, cookie uint64, fn func(DirEntry, *Attr) bool, withAttr bool) error {
+	if err := v.materializeFor(ctx, dir); err != nil {
+		return err
+	}
 	for {
 		var page []DirEntry
 		var attrs []Attr

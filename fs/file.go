@@ -68,6 +68,13 @@ func (v *Volume) acquire(ctx context.Context, ino Ino) (*file, error) {
 
 // load reads the file's size and extents; f.mu is held.
 func (f *file) load(ctx context.Context) error {
+	if lazy, err := f.v.lazyIn(ctx, f.ino); err != nil {
+		return err
+	} else if lazy {
+		if err := f.v.ensureMaterialized(ctx, f.ino); err != nil {
+			return err
+		}
+	}
 	return f.v.view(ctx, func(r reader) error {
 		n, err := r.get(f.ino)
 		if err != nil {

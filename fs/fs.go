@@ -64,6 +64,8 @@ type FS struct {
 	vols map[string]*Volume
 
 	dirty atomic.Int64 // bytes buffered in all write buffers
+
+	bg sync.WaitGroup // background work (see background)
 }
 
 // New returns a filesystem over kv and store.
@@ -89,7 +91,10 @@ func (f *FS) Sync(ctx context.Context) error {
 	}
 	f.mu.Unlock()
 	for _, v := range vols {
-		if err := v.flushAll(ctx); err != nil {
+		release := v.hold()
+		err := v.flushAll(ctx)
+		release()
+		if err != nil {
 			return err
 		}
 	}
@@ -108,4 +113,7 @@ func (f *FS) syncStores(ctx context.Context) error {
 
 // Close flushes all buffered writes and makes them durable. The KV and
 // chunk store stay open: their owner closes them.
-func (f *FS) Close(ctx context.Context) error { return f.Sync(ctx) }
+func (f *FS) Close(ctx context.Context) error {
+	f.bg.Wait()
+	return f.Sync(ctx)
+}

@@ -96,6 +96,17 @@ func (c *volCheck) loadOrphans(r meta.Reader) (map[Ino]bool, error) {
 	return out, err
 }
 
+// lazy reports whether part of the volume is still in tree nodes, whose
+// usage the KV alone cannot add up.
+func (c *volCheck) lazy() bool {
+	for _, n := range c.inodes {
+		if !n.Lazy.IsZero() {
+			return true
+		}
+	}
+	return false
+}
+
 // expected is the usage the inodes and extents add up to.
 func (c *volCheck) expected() Usage {
 	u := Usage{Inodes: uint64(len(c.inodes))}
@@ -115,6 +126,9 @@ type inodeFix struct {
 func (c *volCheck) linkProblems(orphans map[Ino]bool, repair bool) []inodeFix {
 	var fixes []inodeFix
 	for ino, n := range c.inodes {
+		if !n.Lazy.IsZero() {
+			continue // its entries or extents are still in a tree node
+		}
 		want := c.links[ino]
 		if n.IsDir() {
 			want = 2 + c.subdir[ino]

@@ -47,6 +47,7 @@ func (v *Volume) Open(ctx context.Context, c *Caller, ino Ino, flags int) (*Hand
 	if err := c.may(&a, mask); err != nil {
 		return nil, err
 	}
+	defer v.hold()()
 	f, err := v.acquire(ctx, ino)
 	if err != nil {
 		return nil, err
@@ -57,7 +58,7 @@ func (v *Volume) Open(ctx context.Context, c *Caller, ino Ino, flags int) (*Hand
 		err = f.truncate(ctx, c, 0)
 		f.mu.Unlock()
 		if err != nil {
-			return nil, errors.Join(err, h.Release(ctx))
+			return nil, errors.Join(err, v.release(ctx, f))
 		}
 	}
 	return h, nil
@@ -81,6 +82,7 @@ func (h *Handle) Write(ctx context.Context, p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, syscall.EINVAL
 	}
+	defer h.v.hold()()
 	h.f.mu.Lock()
 	defer h.f.mu.Unlock()
 	if h.flags&syscall.O_APPEND != 0 {
@@ -92,6 +94,11 @@ func (h *Handle) Write(ctx context.Context, p []byte, off int64) (int, error) {
 // Flush stores the buffered writes, so that other clients see them
 // (close-to-open consistency). It does not make them durable.
 func (h *Handle) Flush(ctx context.Context) error {
+	defer h.v.hold()()
+	return h.flush(ctx)
+}
+
+func (h *Handle) flush(ctx context.Context) error {
 	h.f.mu.Lock()
 	defer h.f.mu.Unlock()
 	return h.f.flush(ctx, true)
@@ -99,7 +106,10 @@ func (h *Handle) Flush(ctx context.Context) error {
 
 // Fsync stores the buffered writes and makes them durable.
 func (h *Handle) Fsync(ctx context.Context) error {
-	if err := h.Flush(ctx); err != nil {
+	release := h.v.hold()
+	err := h.flush(ctx)
+	release()
+	if err != nil {
 		return err
 	}
 	return h.v.fs.syncStores(ctx)
@@ -107,6 +117,7 @@ func (h *Handle) Fsync(ctx context.Context) error {
 
 // Release closes the handle. The last release of an unlinked file frees it.
 func (h *Handle) Release(ctx context.Context) error {
+	defer h.v.hold()()
 	return h.v.release(ctx, h.f)
 }
 

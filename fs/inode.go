@@ -46,15 +46,34 @@ type inode struct {
 	Parent Ino
 	// Target is a symlink's target.
 	Target string
-	// Tree, when not zero, is a snapshot tree object this inode's content
-	// is still described by (copy-on-write clones).
-	Tree chunks.ID
+	// Lazy, when not zero, is the tree node that still holds this inode's
+	// content (entries, or extents, and xattrs): a clone or restore copies
+	// it into the KV on first use.
+	Lazy chunks.ID
+	// Cached, when not zero, is the tree node equal to this inode's content
+	// and subtree as of DirtyEpoch: a snapshot reuses it without reading
+	// the subtree. Every change clears it.
+	Cached chunks.ID
+	// DirtyEpoch is the volume's snapshot epoch when the inode or, for a
+	// directory, anything below it last changed.
+	DirtyEpoch uint64
+	// LinksBelow marks directories holding, at some depth, a file with
+	// several names: a change through one name would not clear the caches
+	// along the others, so such directories are always re-read.
+	LinksBelow bool
 }
+
+// Inode record flags.
+const (
+	flagLazy       = 1 << 0
+	flagCached     = 1 << 1
+	flagLinksBelow = 1 << 2
+)
 
 const inodeVersion = 1
 
 // inodeFixedSize is the size of the fixed part of an encoded inode.
-const inodeFixedSize = 1 + 8*2 + 4*5 + 8*3 + 12*4 + 8
+const inodeFixedSize = 1 + 8*2 + 4*5 + 8*3 + 12*4 + 8 + 8
 
 func appendTime(b []byte, t time.Time) []byte {
 	b = binary.LittleEndian.AppendUint64(b, uint64(t.Unix()))
@@ -84,14 +103,24 @@ func (n *inode) encode() []byte {
 		b = appendTime(b, t)
 	}
 	var flags uint64
-	if !n.Tree.IsZero() {
-		flags |= 1
+	if !n.Lazy.IsZero() {
+		flags |= flagLazy
+	}
+	if !n.Cached.IsZero() {
+		flags |= flagCached
+	}
+	if n.LinksBelow {
+		flags |= flagLinksBelow
 	}
 	b = le.AppendUint64(b, flags)
+	b = le.AppendUint64(b, n.DirtyEpoch)
 	b = binary.AppendUvarint(b, uint64(len(n.Target)))
 	b = append(b, n.Target...)
-	if flags&1 != 0 {
-		b = append(b, n.Tree[:]...)
+	if flags&flagLazy != 0 {
+		b = append(b, n.Lazy[:]...)
+	}
+	if flags&flagCached != 0 {
+		b = append(b, n.Cached[:]...)
 	}
 	return b
 }
@@ -120,7 +149,9 @@ func decodeInode(b []byte) (*inode, error) {
 		p = p[12:]
 	}
 	flags := le.Uint64(p)
-	p = p[8:]
+	n.DirtyEpoch = le.Uint64(p[8:])
+	n.LinksBelow = flags&flagLinksBelow != 0
+	p = p[16:]
 	tl, k := binary.Uvarint(p)
 	if k <= 0 || tl > uint64(len(p)-k) {
 		return nil, fmt.Errorf("inode %d: bad symlink target length: %w", n.Ino, syscall.EIO)
@@ -128,11 +159,18 @@ func decodeInode(b []byte) (*inode, error) {
 	p = p[k:]
 	n.Target = string(p[:tl])
 	p = p[tl:]
-	if flags&1 != 0 {
+	for _, f := range []struct {
+		bit uint64
+		id  *chunks.ID
+	}{{flagLazy, &n.Lazy}, {flagCached, &n.Cached}} {
+		if flags&f.bit == 0 {
+			continue
+		}
 		if len(p) < chunks.IDSize {
 			return nil, fmt.Errorf("inode %d: truncated tree id: %w", n.Ino, syscall.EIO)
 		}
-		copy(n.Tree[:], p)
+		copy(f.id[:], p)
+		p = p[chunks.IDSize:]
 	}
 	return n, nil
 }

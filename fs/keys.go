@@ -15,6 +15,7 @@ const RootIno Ino = 1
 // Key tags of the per-volume keyspace; see the package documentation.
 const (
 	tagNextIno = 'N'
+	tagEpoch   = 'E'
 	tagUsage   = 'U'
 	tagInode   = 'i'
 	tagDirent  = 'd'
@@ -52,6 +53,8 @@ func (k keyspace) all() []byte { return k.prefix }
 func (k keyspace) nextIno() []byte { return k.key(tagNextIno, 0) }
 
 func (k keyspace) usage() []byte { return k.key(tagUsage, 0) }
+
+func (k keyspace) epoch() []byte { return k.key(tagEpoch, 0) }
 
 func (k keyspace) inode(ino Ino) []byte { return be64(k.key(tagInode, 8), uint64(ino)) }
 

@@ -23,6 +23,7 @@ func (v *Volume) Rename(ctx context.Context, c *Caller, odir Ino, oname string, 
 			return err
 		}
 	}
+	defer v.hold()()
 	var gone Ino
 	err := v.update(ctx, func(t *txn) error {
 		gone = 0
@@ -100,7 +101,19 @@ func (t *txn) rename(c *Caller, odir Ino, oname string, ndir Ino, nname string, 
 		return err
 	}
 	t.moved(src, od, nd)
-	return t.putAll(src, od, nd)
+	if err := t.putAll(src, od, nd); err != nil {
+		return err
+	}
+	return t.keepLinksMarked(src, nd)
+}
+
+// keepLinksMarked carries LinksBelow to a new parent when the moved inode
+// has several names or holds such files.
+func (t *txn) keepLinksMarked(n, to *inode) error {
+	if n.LinksBelow || (!n.IsDir() && n.Nlink > 1) {
+		return t.markLinks(to.Ino)
+	}
+	return nil
 }
 
 // checkMove enforces the rules for moving n from directory from to to:
@@ -154,10 +167,13 @@ func (t *txn) exchange(od *inode, oname string, src *inode, nd *inode, nname str
 	}
 	t.moved(src, od, nd)
 	t.moved(dst, nd, od)
-	if err := t.put(dst); err != nil {
+	if err := t.putAll(dst, src, od, nd); err != nil {
 		return err
 	}
-	return t.putAll(src, od, nd)
+	if err := t.keepLinksMarked(src, nd); err != nil {
+		return err
+	}
+	return t.keepLinksMarked(dst, od)
 }
 
 // moved updates times, parent and link counts after n moved from -> to.

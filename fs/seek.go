@@ -20,6 +20,7 @@ func (h *Handle) Allocate(ctx context.Context, off, length uint64, mode uint32) 
 	if length == 0 || end < off || end > MaxFileSize {
 		return syscall.EINVAL
 	}
+	defer h.v.hold()()
 	f := h.f
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -70,7 +70,9 @@ type txn struct {
 	reader
 	tx    meta.Txn
 	v     *Volume
+	ctx   context.Context
 	now   time.Time
+	epoch uint64 // the volume's snapshot epoch
 	usage *Usage // loaded on first change
 	du    Usage  // signed changes carried as two's complement
 }
@@ -82,7 +84,7 @@ func (v *Volume) view(ctx context.Context, fn func(r reader) error) error {
 // update runs fn in a transaction, retried on conflict.
 func (v *Volume) update(ctx context.Context, fn func(t *txn) error) error {
 	return v.fs.kv.Update(ctx, func(tx meta.Txn) error {
-		t := &txn{reader: reader{r: tx, ks: v.ks}, tx: tx, v: v, now: v.fs.opts.Now()}
+		t := &txn{reader: reader{r: tx, ks: v.ks}, tx: tx, v: v, ctx: ctx, now: v.fs.opts.Now(), epoch: v.epoch.Load()}
 		if err := fn(t); err != nil {
 			return err
 		}
@@ -90,7 +92,16 @@ func (v *Volume) update(ctx context.Context, fn func(t *txn) error) error {
 	})
 }
 
-func (t *txn) put(n *inode) error { return t.tx.Set(t.ks.inode(n.Ino), n.encode()) }
+// put stores a changed inode, voiding the cached trees it is part of.
+func (t *txn) put(n *inode) error {
+	if err := t.markDirty(n); err != nil {
+		return err
+	}
+	return t.putRaw(n)
+}
+
+// putRaw stores n as it is: for changes that leave its content alone.
+func (t *txn) putRaw(n *inode) error { return t.tx.Set(t.ks.inode(n.Ino), n.encode()) }
 
 // addUsage records a change of allocated bytes and inodes, enforcing the
 // volume's quota on growth.

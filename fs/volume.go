@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/cairn-storage/cairn/fs/meta"
@@ -22,6 +23,9 @@ type Volume struct {
 	mu    sync.Mutex
 	users int           // OpenVolume calls not yet Closed
 	files map[Ino]*file // files with handles or buffered data
+
+	gate  sync.RWMutex  // see gate.go
+	epoch atomic.Uint64 // snapshot epoch; changes only under gate
 
 	allocMu  sync.Mutex
 	nextIno  uint64 // next number of the reserved range
@@ -44,6 +48,14 @@ func (f *FS) OpenVolume(ctx context.Context, name string) (*Volume, error) {
 	v := f.vols[name]
 	if v == nil || v.Info().ID != info.ID {
 		v = &Volume{fs: f, ks: newKeyspace(info.ID), info: info, files: map[Ino]*file{}}
+		err := f.kv.View(ctx, func(r meta.Reader) error {
+			e, err := loadEpoch(r, v.ks)
+			v.epoch.Store(e)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
 		f.vols[name] = v
 	}
 	v.mu.Lock()
@@ -51,7 +63,10 @@ func (f *FS) OpenVolume(ctx context.Context, name string) (*Volume, error) {
 	first := v.users == 1
 	v.mu.Unlock()
 	if first {
-		if err := v.reclaimOrphans(ctx); err != nil {
+		release := v.hold()
+		err := v.reclaimOrphans(ctx)
+		release()
+		if err != nil {
 			f.log.Error("reclaiming orphans", "volume", name, "err", err)
 		}
 	}
@@ -60,7 +75,9 @@ func (f *FS) OpenVolume(ctx context.Context, name string) (*Volume, error) {
 
 // Close flushes the volume's buffered writes and releases it.
 func (v *Volume) Close(ctx context.Context) error {
+	release := v.hold()
 	err := v.flushAll(ctx)
+	release()
 	v.mu.Lock()
 	v.users--
 	v.mu.Unlock()

@@ -59,6 +59,9 @@ func checkXattr(c *Caller, a *Attr, name string, write bool) error {
 
 // GetXattr returns the value of attribute name of ino, or ENODATA.
 func (v *Volume) GetXattr(ctx context.Context, c *Caller, ino Ino, name string) ([]byte, error) {
+	if err := v.materializeFor(ctx, ino); err != nil {
+		return nil, err
+	}
 	var val []byte
 	err := v.view(ctx, func(r reader) error {
 		n, err := r.get(ino)
@@ -82,8 +85,9 @@ func (v *Volume) SetXattr(ctx context.Context, c *Caller, ino Ino, name string, 
 	if len(value) > MaxXattrValue {
 		return fmt.Errorf("xattr value of %d bytes: %w", len(value), syscall.E2BIG)
 	}
+	defer v.hold()()
 	return v.update(ctx, func(t *txn) error {
-		n, err := t.get(ino)
+		n, err := t.materialized(ino)
 		if err != nil {
 			return err
 		}
@@ -115,6 +119,9 @@ func (v *Volume) SetXattr(ctx context.Context, c *Caller, ino Ino, name string, 
 
 // ListXattr returns the names of ino's attributes that c may see.
 func (v *Volume) ListXattr(ctx context.Context, c *Caller, ino Ino) ([]string, error) {
+	if err := v.materializeFor(ctx, ino); err != nil {
+		return nil, err
+	}
 	var names []string
 	err := v.view(ctx, func(r reader) error {
 		names = names[:0]
@@ -136,8 +143,9 @@ func (v *Volume) ListXattr(ctx context.Context, c *Caller, ino Ino) ([]string, e
 
 // RemoveXattr deletes attribute name of ino, or returns ENODATA.
 func (v *Volume) RemoveXattr(ctx context.Context, c *Caller, ino Ino, name string) error {
+	defer v.hold()()
 	return v.update(ctx, func(t *txn) error {
-		n, err := t.get(ino)
+		n, err := t.materialized(ino)
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,95 @@
+package fs
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"syscall"
+
+	"github.com/cairn-storage/cairn/chunks"
+	"github.com/cairn-storage/cairn/fs/meta"
+)
+
+// The write gate makes a snapshot's cut one instant. Every operation that
+// may change a volume (an entry point of this package: a write, a flush,
+// a namespace change) holds the gate shared for its whole duration; a
+// snapshot holds it exclusively while it flushes buffers, moves to the
+// next epoch and opens its read view. Entry points never call each other
+// while holding it, so the shared side is never taken twice by one
+// goroutine (which would deadlock behind a waiting snapshot).
+
+var zeroID chunks.ID
+
+// hold takes the volume's write gate shared; call the result to release.
+func (v *Volume) hold() func() {
+	v.gate.RLock()
+	return v.gate.RUnlock
+}
+
+// loadEpoch reads the volume's snapshot epoch.
+func loadEpoch(r meta.Reader, ks keyspace) (uint64, error) {
+	b, err := r.Get(ks.epoch())
+	if errors.Is(err, meta.ErrNotFound) {
+		return 0, nil
+	} else if err != nil {
+		return 0, err
+	}
+	if len(b) != 8 {
+		return 0, fmt.Errorf("epoch record of %d bytes: %w", len(b), syscall.EIO)
+	}
+	return binary.BigEndian.Uint64(b), nil
+}
+
+// markDirty records that n changes in the current epoch: its cached tree
+// node is void, and so are those of its ancestors up to the first one
+// already dirty in this epoch (whose ancestors then are too).
+func (t *txn) markDirty(n *inode) error {
+	if n.DirtyEpoch == t.epoch && n.Cached.IsZero() {
+		return nil
+	}
+	n.DirtyEpoch, n.Cached = t.epoch, zeroID
+	if n.Ino == RootIno {
+		return nil
+	}
+	for p := n.Parent; ; {
+		pn, err := t.get(p)
+		if err == syscall.ENOENT {
+			return nil // parent removed in this transaction
+		} else if err != nil {
+			return err
+		}
+		if pn.DirtyEpoch == t.epoch && pn.Cached.IsZero() {
+			return nil
+		}
+		pn.DirtyEpoch, pn.Cached = t.epoch, zeroID
+		if err := t.putRaw(pn); err != nil {
+			return err
+		}
+		if p == RootIno || pn.Parent == p {
+			return nil
+		}
+		p = pn.Parent
+	}
+}
+
+// markLinks sets LinksBelow on dir and its ancestors: dir holds a file
+// with several names.
+func (t *txn) markLinks(dir Ino) error {
+	for p := dir; ; {
+		pn, err := t.get(p)
+		if err != nil {
+			return err
+		}
+		if pn.LinksBelow {
+			return nil
+		}
+		pn.LinksBelow = true
+		if err := t.putRaw(pn); err != nil {
+			return err
+		}
+		if p == RootIno || pn.Parent == p {
+			return nil
+		}
+		p = pn.Parent
+	}
+}

@@ -137,10 +137,10 @@ func scan(buf []byte, h, mask uint64) (int, uint64) {
 }
 
 // clamp turns any Params into usable ones, so Next never panics or loops
-// forever on a zero or nonsensical value.
+// forever on a zero or nonsensical value. Valid Params are unchanged.
 func (p Params) clamp() Params {
-	p.Max = min(max(p.Max, gearWindow+1), MaxSize)
-	p.Min = min(max(p.Min, gearWindow), p.Max-1)
+	p.Max = min(max(p.Max, gearWindow), MaxSize)
+	p.Min = min(max(p.Min, gearWindow), p.Max)
 	p.Avg = min(max(p.Avg, p.Min), p.Max)
 	return p
 }

@@ -16,6 +16,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // IDSize is the length in bytes of a chunk ID.
@@ -55,6 +56,9 @@ type PutOptions struct {
 	// Compress asks the store to keep the chunk compressed (zstd) when
 	// that makes it smaller.
 	Compress bool
+	// Trusted says the caller computed id from data itself, so the store
+	// may skip hashing it again. Data from outside is never Trusted.
+	Trusted bool
 }
 
 // Info describes one stored chunk.
@@ -65,6 +69,10 @@ type Info struct {
 	// Stored is the number of bytes the chunk occupies in the store
 	// (after compression, including framing).
 	Stored int64
+	// ModTime is when the chunk was last stored (a Put of a chunk already
+	// there renews it): garbage collection spares chunks younger than its
+	// grace period, which a writer about to refer to them may be.
+	ModTime time.Time
 }
 
 // Getter reads chunks.

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // LocalOptions configure a Local store.
@@ -110,7 +111,11 @@ func (l *Local) prepareDirs() error {
 	case !errors.Is(err, fs.ErrExist):
 		return err
 	}
-	// Anything in tmp/ is a chunk that was never synced, possibly torn.
+	// tmp/ holds chunks never synced: complete ones are kept, since the
+	// metadata of a process that died may already refer to them.
+	if err := l.recoverTmp(); err != nil {
+		return err
+	}
 	if err := os.RemoveAll(l.tmpDir); err != nil {
 		return err
 	}
@@ -163,11 +168,13 @@ func (l *Local) Put(ctx context.Context, id ID, data []byte, opts PutOptions) er
 	}
 	// Verified even when the chunk is present: a caller with a wrong ID
 	// must hear about it, not be told its data is stored.
-	if sum := Sum(data); sum != id {
-		return fmt.Errorf("chunk %s: put: %w (data hashes to %s)", id, ErrIDMismatch, sum)
+	if !opts.Trusted {
+		if sum := Sum(data); sum != id {
+			return fmt.Errorf("chunk %s: put: %w (data hashes to %s)", id, ErrIDMismatch, sum)
+		}
 	}
 	if l.has(id) {
-		return nil
+		return l.renew(id)
 	}
 	header, payload := encodeFrame(data, opts.Compress || l.compress)
 	tmp, err := l.writeTmp(id, header, payload)
@@ -183,9 +190,33 @@ func (l *Local) Put(ctx context.Context, id ID, data []byte, opts PutOptions) er
 		os.Remove(tmp)
 		return nil
 	}
-	info := Info{ID: id, Size: int64(len(data)), Stored: int64(len(header) + len(payload))}
+	info := Info{ID: id, Size: int64(len(data)), Stored: int64(len(header) + len(payload)), ModTime: time.Now()}
 	l.pending[id] = pendingChunk{tmp: tmp, info: info}
 	l.counts.add(1, info.Size, info.Stored)
+	return nil
+}
+
+// renew marks a stored chunk as just written, so that garbage collection
+// running now cannot take a chunk a writer is about to refer to.
+func (l *Local) renew(id ID) error {
+	l.mu.Lock()
+	p, pending := l.pending[id]
+	if pending {
+		p.info.ModTime = time.Now()
+		l.pending[id] = p
+	}
+	l.mu.Unlock()
+	if pending {
+		return nil
+	}
+	now := time.Now()
+	err := os.Chtimes(l.path(id), now, now)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // renamed by a concurrent Sync: its mtime is fresh
+	}
+	if err != nil {
+		return fmt.Errorf("chunk %s: renew: %w", id, err)
+	}
 	return nil
 }
 

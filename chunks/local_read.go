@@ -70,7 +70,7 @@ func readFrame(path string) ([]byte, error) {
 	}
 	buf := make([]byte, st.Size())
 	if _, err := io.ReadFull(f, buf); err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
+		return nil, err
 	}
 	return buf, nil
 }
@@ -111,7 +111,7 @@ func statFile(path string, id ID) (Info, error) {
 	if err != nil {
 		return Info{}, err
 	}
-	info := Info{ID: id, Stored: st.Size()}
+	info := Info{ID: id, Stored: st.Size(), ModTime: st.ModTime()}
 	var buf [maxHeaderLen]byte
 	n, err := io.ReadFull(f, buf[:])
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {

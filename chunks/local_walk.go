@@ -125,7 +125,8 @@ func (l *Local) Walk(ctx context.Context, fn func(Info) error) error {
 // that are not chunk IDs or not in their ID's directory. Errors from fn
 // are returned as they are.
 func (l *Local) walkShard(ctx context.Context, s byte, fn func(Info) error) error {
-	top := filepath.Join(l.chunkDir, fmt.Sprintf("%02x", s))
+	prefix := fmt.Sprintf("%02x", s)
+	top := filepath.Join(l.chunkDir, prefix)
 	subs, err := os.ReadDir(top)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -146,8 +147,11 @@ func (l *Local) walkShard(ctx context.Context, s byte, fn func(Info) error) erro
 			return fmt.Errorf("chunk store %s: walk: %w", l.dir, err)
 		}
 		for _, f := range files {
-			id, err := ParseID(f.Name())
-			if err != nil || id[0] != s || fmt.Sprintf("%02x", id[1]) != sub.Name() || !f.Type().IsRegular() {
+			// Only canonical names in the right directory are chunks;
+			// anything else is not ours to report.
+			name := f.Name()
+			id, err := ParseID(name)
+			if err != nil || name != id.String() || name[:2] != prefix || name[2:4] != sub.Name() || !f.Type().IsRegular() {
 				continue
 			}
 			info, err := statFile(filepath.Join(dir, f.Name()), id)

@@ -143,7 +143,9 @@ func (v *Volume) initOwner(c *Caller, d, n *inode) {
 			n.Mode |= syscall.S_ISGID
 		}
 	}
-	if !n.IsDir() && n.Mode&syscall.S_ISGID != 0 && !c.isRoot() && !c.inGroup(n.Gid) {
+	// As Linux's mode_strip_sgid: only a group-executable file loses it.
+	const sgidExec = syscall.S_ISGID | syscall.S_IXGRP
+	if !n.IsDir() && n.Mode&sgidExec == sgidExec && !c.isRoot() && !c.inGroup(n.Gid) {
 		n.Mode &^= syscall.S_ISGID
 	}
 }

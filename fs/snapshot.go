@@ -19,6 +19,8 @@ type TreeCut struct {
 	// MaxIno is the highest inode number in use at the cut; a clone
 	// allocates after it.
 	MaxIno Ino
+	// Usage is what the volume held at the cut (also in Root).
+	Usage Usage
 }
 
 // SnapshotOptions tune Snapshot.

@@ -133,13 +133,13 @@ func chown(c *Caller, n *inode, uid, gid *uint32) error {
 			return fmt.Errorf("chgrp inode %d: %w", n.Ino, syscall.EPERM)
 		}
 	}
+	killPriv(c, &n.Attr) // decided on the group before the change, as Linux
 	if uid != nil {
 		n.Uid = *uid
 	}
 	if gid != nil {
 		n.Gid = *gid
 	}
-	killPriv(&n.Attr)
 	return nil
 }
 

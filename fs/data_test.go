@@ -279,3 +279,55 @@ func TestCorruptChunk(t *testing.T) {
 		t.Fatalf("after repair: %v", err)
 	}
 }
+
+// TestCompaction fragments a sparse file with small random writes and
+// checks that closing it compacts the data runs into few extents, keeps
+// the holes and the content.
+func TestCompaction(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	v := e.volume(t, "cmp", VolumeConfig{})
+	a := must[Attr](t)(v.Mknod(ctx, nil, RootIno, "f", syscall.S_IFREG|0o644, 0))
+	h := must[*Handle](t)(v.Open(ctx, nil, a.Ino, syscall.O_RDWR))
+	rng := rand.New(rand.NewPCG(3, 4))
+	var m model
+	const span = 1 << 20
+	for _, base := range []int{0, 4 * span} { // two dense runs around a hole
+		p := make([]byte, span)
+		must[int](t)(h.Write(ctx, p, int64(base)))
+		m.write(p, base)
+	}
+	for i := range 2000 {
+		p := make([]byte, 512)
+		for j := range p {
+			p[j] = byte(rng.Uint32())
+		}
+		off := rng.IntN(span - len(p))
+		if i%2 == 1 {
+			off += 4 * span // a second run after a hole
+		}
+		must[int](t)(h.Write(ctx, p, int64(off)))
+		m.write(p, off)
+		if i%100 == 0 {
+			if err := h.Flush(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := h.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.fs.bg.Wait()
+	h = must[*Handle](t)(v.Open(ctx, nil, a.Ino, syscall.O_RDONLY))
+	defer h.Release(ctx)
+	if n := len(h.f.ext); n > 2*(2*span/testParams.Avg)+2 {
+		t.Fatalf("%d extents after compaction", n)
+	}
+	if got := readAll(t, h, len(m)); !bytes.Equal(got, m) {
+		t.Fatal("compaction changed the content")
+	}
+	if st := must[Attr](t)(v.GetAttr(ctx, a.Ino)); st.Blocks*512 > 3*span {
+		t.Fatalf("holes filled: %d blocks", st.Blocks)
+	}
+	checkFsck(t, e, 0)
+}

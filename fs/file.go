@@ -117,6 +117,8 @@ func (v *Volume) release(ctx context.Context, f *file) error {
 		v.fs.log.Error("write-back failed on last close; buffered data dropped",
 			"volume", v.Info().Name, "ino", f.ino, "err", err)
 		f.buf.reset(v.fs)
+	} else if f.loaded {
+		v.maybeCompact(f)
 	}
 	f.mu.Unlock()
 	v.mu.Lock()

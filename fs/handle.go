@@ -164,7 +164,7 @@ func (f *file) truncate(ctx context.Context, c *Caller, size uint64) error {
 	}
 	f.size = size
 	if !c.isRoot() {
-		return f.clearPrivileges(ctx)
+		return f.clearPrivileges(ctx, c)
 	}
 	return nil
 }

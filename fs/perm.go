@@ -74,14 +74,15 @@ func (c *Caller) mayDelete(dir, victim *Attr) error {
 }
 
 // killPriv clears set-user-ID, and set-group-ID when group execution is
-// allowed, as Linux does when a file is written or truncated by someone
-// without CAP_FSETID, and on every chown. It reports whether mode changed.
-func killPriv(a *Attr) bool {
+// allowed or c is not in the file's group, as Linux does when a file is
+// written or truncated by someone without CAP_FSETID, and on every chown
+// (setattr_should_drop_sgid). It reports whether mode changed.
+func killPriv(c *Caller, a *Attr) bool {
 	if a.IsDir() {
 		return false
 	}
 	m := a.Mode &^ syscall.S_ISUID
-	if m&syscall.S_ISGID != 0 && m&syscall.S_IXGRP != 0 {
+	if m&syscall.S_ISGID != 0 && (m&syscall.S_IXGRP != 0 || !c.inGroup(a.Gid) && !c.isRoot()) {
 		m &^= syscall.S_ISGID
 	}
 	changed := m != a.Mode

@@ -23,7 +23,7 @@ func (f *file) write(ctx context.Context, c *Caller, p []byte, off uint64) (int,
 		return 0, fmt.Errorf("write past %d bytes: %w", uint64(MaxFileSize), syscall.EFBIG)
 	}
 	if !c.isRoot() {
-		if err := f.clearPrivileges(ctx); err != nil {
+		if err := f.clearPrivileges(ctx, c); err != nil {
 			return 0, err
 		}
 	}
@@ -41,9 +41,8 @@ func (f *file) write(ctx context.Context, c *Caller, p []byte, off uint64) (int,
 
 // clearPrivileges drops set-user-ID (and set-group-ID) before the first
 // write by someone other than root, as Linux does.
-func (f *file) clearPrivileges(ctx context.Context) error {
-	a := Attr{Mode: f.mode}
-	if !killPriv(&a) {
+func (f *file) clearPrivileges(ctx context.Context, c *Caller) error {
+	if f.mode&(syscall.S_ISUID|syscall.S_ISGID) == 0 {
 		return nil
 	}
 	return f.v.update(ctx, func(t *txn) error {
@@ -51,7 +50,7 @@ func (f *file) clearPrivileges(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if killPriv(&n.Attr) {
+		if killPriv(c, &n.Attr) {
 			n.Ctime = t.now
 		}
 		f.mode = n.Mode

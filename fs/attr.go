@@ -26,6 +26,9 @@ type SetAttrIn struct {
 
 // SetAttr changes attributes of ino with the permission rules of Linux.
 func (v *Volume) SetAttr(ctx context.Context, c *Caller, ino Ino, in SetAttrIn) (Attr, error) {
+	if err := v.writable(); err != nil {
+		return Attr{}, err
+	}
 	defer v.hold()()
 	if in.Size != nil {
 		if err := v.setSize(ctx, c, ino, *in.Size, in.ByHandle); err != nil {

@@ -74,18 +74,9 @@ func (f *FS) installTree(tx meta.Txn, info VolumeInfo, root tree.Root, maxIno In
 // name moves to a new volume ID holding the tree, and the old content is
 // deleted in the background. A volume in use (mounted) is busy.
 func (f *FS) RestoreVolume(ctx context.Context, name string, root tree.Root, maxIno Ino) (VolumeInfo, error) {
-	f.mu.Lock()
-	if v := f.vols[name]; v != nil {
-		v.mu.Lock()
-		busy := v.users > 0
-		v.mu.Unlock()
-		if busy {
-			f.mu.Unlock()
-			return VolumeInfo{}, fmt.Errorf("restore volume %q: it is in use (unmount it first): %w", name, syscall.EBUSY)
-		}
-		delete(f.vols, name)
+	if err := f.forget(name); err != nil {
+		return VolumeInfo{}, fmt.Errorf("restore: %w", err)
 	}
-	f.mu.Unlock()
 	var old, info VolumeInfo
 	err := f.kv.Update(ctx, func(tx meta.Txn) error {
 		var err error

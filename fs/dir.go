@@ -83,6 +83,9 @@ func (v *Volume) newInode(ctx context.Context, c *Caller, dir Ino, name string, 
 	if err := checkName(name); err != nil {
 		return Attr{}, err
 	}
+	if err := v.writable(); err != nil {
+		return Attr{}, err
+	}
 	defer v.hold()()
 	ino, err := v.allocIno(ctx)
 	if err != nil {
@@ -204,6 +207,9 @@ func (v *Volume) Link(ctx context.Context, c *Caller, ino, dir Ino, name string)
 	if err := checkName(name); err != nil {
 		return Attr{}, err
 	}
+	if err := v.writable(); err != nil {
+		return Attr{}, err
+	}
 	defer v.hold()()
 	var out Attr
 	err := v.update(ctx, func(t *txn) error {
@@ -259,6 +265,9 @@ func (v *Volume) Link(ctx context.Context, c *Caller, ino, dir Ino, name string)
 // goes when its last name and last open handle are gone.
 func (v *Volume) Unlink(ctx context.Context, c *Caller, dir Ino, name string) error {
 	if err := checkName(name); err != nil {
+		return err
+	}
+	if err := v.writable(); err != nil {
 		return err
 	}
 	defer v.hold()()
@@ -321,6 +330,9 @@ func (v *Volume) Rmdir(ctx context.Context, c *Caller, dir Ino, name string) err
 		return fmt.Errorf("rmdir \"..\": %w", syscall.ENOTEMPTY)
 	}
 	if err := checkName(name); err != nil {
+		return err
+	}
+	if err := v.writable(); err != nil {
 		return err
 	}
 	defer v.hold()()

@@ -26,6 +26,14 @@ func (v *Volume) hold() func() {
 	return v.gate.RUnlock
 }
 
+// writable refuses changes to a read-only volume (a snapshot's view).
+func (v *Volume) writable() error {
+	if v.Info().Hidden {
+		return fmt.Errorf("volume %q is a read-only snapshot view: %w", v.Info().Name, syscall.EROFS)
+	}
+	return nil
+}
+
 // loadEpoch reads the volume's snapshot epoch.
 func loadEpoch(r meta.Reader, ks keyspace) (uint64, error) {
 	b, err := r.Get(ks.epoch())

@@ -47,6 +47,11 @@ func (v *Volume) Open(ctx context.Context, c *Caller, ino Ino, flags int) (*Hand
 	if err := c.may(&a, mask); err != nil {
 		return nil, err
 	}
+	if mask&MayWrite != 0 {
+		if err := v.writable(); err != nil {
+			return nil, err
+		}
+	}
 	defer v.hold()()
 	f, err := v.acquire(ctx, ino)
 	if err != nil {

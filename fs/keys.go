@@ -30,6 +30,8 @@ var (
 
 func be64(b []byte, v uint64) []byte { return binary.BigEndian.AppendUint64(b, v) }
 
+func be64ToU(b []byte) uint64 { return binary.BigEndian.Uint64(b) }
+
 func volumeNameKey(name string) []byte { return append([]byte("n"), name...) }
 
 func volumeRecordKey(id uint64) []byte { return be64([]byte("v"), id) }

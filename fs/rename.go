@@ -23,6 +23,9 @@ func (v *Volume) Rename(ctx context.Context, c *Caller, odir Ino, oname string, 
 			return err
 		}
 	}
+	if err := v.writable(); err != nil {
+		return err
+	}
 	defer v.hold()()
 	var gone Ino
 	err := v.update(ctx, func(t *txn) error {

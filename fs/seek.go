@@ -25,6 +25,15 @@ func (h *Handle) Allocate(ctx context.Context, off, length uint64, mode uint32) 
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	switch mode {
+	case 0, FallocKeepSize, FallocKeepSize | FallocPunchHole:
+		// Like a write, any fallocate drops set-user-ID (file_modified).
+		if !h.caller.isRoot() {
+			if err := f.clearPrivileges(ctx, h.caller); err != nil {
+				return err
+			}
+		}
+	}
+	switch mode {
 	case 0:
 		if end > f.size {
 			return f.truncate(ctx, h.caller, end)

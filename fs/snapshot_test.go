@@ -190,3 +190,29 @@ func TestSnapshotHardLinks(t *testing.T) {
 	}
 	checkFsck(t, e, 0)
 }
+
+func TestTreeVolume(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	v := e.volume(t, "tv", VolumeConfig{})
+	writeFile(t, v, RootIno, "f", []byte("snap"))
+	want := dump(t, v)
+	cut := must[[]TreeCut](t)(e.fs.Snapshot(ctx, []*Volume{v}, SnapshotOptions{}))[0]
+	writeFile(t, v, RootIno, "f", []byte("later"))
+	name := TreeVolumeName("tv", "s1")
+	view := must[*Volume](t)(e.fs.OpenTreeVolume(ctx, name, cut.Root, cut.MaxIno))
+	if got := dump(t, view); got != want {
+		t.Fatalf("view differs:\n%s\nwant:\n%s", got, want)
+	}
+	_, err := view.Mknod(ctx, nil, RootIno, "x", syscall.S_IFREG|0o644, 0)
+	wantErrno(t, err, syscall.EROFS)
+	if list := must[[]VolumeInfo](t)(e.fs.ListVolumes(ctx)); len(list) != 1 {
+		t.Fatalf("hidden volume listed: %+v", list)
+	}
+	if err := view.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.fs.DeleteTreeVolume(ctx, name); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -43,6 +43,12 @@ func (f *FS) OpenVolume(ctx context.Context, name string) (*Volume, error) {
 	if err != nil {
 		return nil, err
 	}
+	return f.openVolume(ctx, info)
+}
+
+// openVolume returns the Volume of info, shared by all its users.
+func (f *FS) openVolume(ctx context.Context, info VolumeInfo) (*Volume, error) {
+	name := info.Name
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	v := f.vols[name]
@@ -100,18 +106,9 @@ func (v *Volume) setInfo(info VolumeInfo) {
 // DeleteVolume removes a volume and all its metadata. Its chunks are
 // reclaimed by garbage collection. A volume open in this process is busy.
 func (f *FS) DeleteVolume(ctx context.Context, name string) error {
-	f.mu.Lock()
-	if v := f.vols[name]; v != nil {
-		v.mu.Lock()
-		busy := v.users > 0
-		v.mu.Unlock()
-		if busy {
-			f.mu.Unlock()
-			return fmt.Errorf("delete volume %q: it is mounted: %w", name, syscall.EBUSY)
-		}
-		delete(f.vols, name)
+	if err := f.forget(name); err != nil {
+		return err
 	}
-	f.mu.Unlock()
 	var info VolumeInfo
 	err := f.kv.Update(ctx, func(tx meta.Txn) error {
 		var err error
@@ -128,6 +125,24 @@ func (f *FS) DeleteVolume(ctx context.Context, name string) error {
 		return err
 	}
 	return f.finishDelete(ctx, info)
+}
+
+// forget drops the open state of volume name, which must not be in use.
+func (f *FS) forget(name string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	v := f.vols[name]
+	if v == nil {
+		return nil
+	}
+	v.mu.Lock()
+	busy := v.users > 0
+	v.mu.Unlock()
+	if busy {
+		return fmt.Errorf("volume %q is in use (mounted or served): %w", name, syscall.EBUSY)
+	}
+	delete(f.vols, name)
+	return nil
 }
 
 // finishDelete removes the keys of a volume already unnamed.

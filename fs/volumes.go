@@ -33,6 +33,9 @@ type VolumeInfo struct {
 	VolumeConfig
 	// Deleting is set while a deleted volume's keys are being removed.
 	Deleting bool `json:"deleting,omitempty"`
+	// Hidden marks the read-only view of a snapshot (see OpenTreeVolume):
+	// not listed, not writable.
+	Hidden bool `json:"hidden,omitempty"`
 }
 
 // Usage is what a volume holds.

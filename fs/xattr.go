@@ -85,6 +85,9 @@ func (v *Volume) SetXattr(ctx context.Context, c *Caller, ino Ino, name string, 
 	if len(value) > MaxXattrValue {
 		return fmt.Errorf("xattr value of %d bytes: %w", len(value), syscall.E2BIG)
 	}
+	if err := v.writable(); err != nil {
+		return err
+	}
 	defer v.hold()()
 	return v.update(ctx, func(t *txn) error {
 		n, err := t.materialized(ino)
@@ -143,6 +146,9 @@ func (v *Volume) ListXattr(ctx context.Context, c *Caller, ino Ino) ([]string, e
 
 // RemoveXattr deletes attribute name of ino, or returns ENODATA.
 func (v *Volume) RemoveXattr(ctx context.Context, c *Caller, ino Ino, name string) error {
+	if err := v.writable(); err != nil {
+		return err
+	}
 	defer v.hold()()
 	return v.update(ctx, func(t *txn) error {
 		n, err := t.materialized(ino)

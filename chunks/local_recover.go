@@ -41,11 +41,11 @@ func (l *Local) recoverTmp() error {
 		if err := fsyncPath(tmp); err != nil {
 			return err
 		}
-		p := pendingChunk{tmp: tmp, info: Info{ID: id}}
 		if _, err := os.Stat(l.path(id)); err == nil {
 			continue
 		}
-		if err := l.installRecovered(p, dirs); err != nil {
+		// Before the store counts its chunks: no counter to adjust.
+		if err := l.renameInto(tmp, l.path(id), dirs); err != nil {
 			return err
 		}
 		recovered++
@@ -58,22 +58,5 @@ func (l *Local) recoverTmp() error {
 	if recovered > 0 {
 		l.log.Info("recovered unsynced chunks left by a stopped process", "dir", l.dir, "chunks", recovered)
 	}
-	return nil
-}
-
-// installRecovered renames a recovered chunk into place before the store
-// counts its chunks (so no counter needs adjusting).
-func (l *Local) installRecovered(p pendingChunk, dirs map[string]bool) error {
-	path := l.path(p.info.ID)
-	err := os.Rename(p.tmp, path)
-	if errors.Is(err, fs.ErrNotExist) {
-		if err = l.mkdirs(path, dirs); err == nil {
-			err = os.Rename(p.tmp, path)
-		}
-	}
-	if err != nil {
-		return err
-	}
-	dirs[filepath.Dir(path)] = true
 	return nil
 }

@@ -96,21 +96,31 @@ func (l *Local) install(p pendingChunk, dirs map[string]bool) error {
 	sh := &l.shards[id[0]]
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
-	err := os.Rename(p.tmp, path)
+	if err := l.renameInto(p.tmp, path, dirs); err != nil {
+		return err
+	}
+	if !sh.scanned {
+		// The background scan has yet to reach this shard and will count
+		// the file; Put already counted it.
+		l.counts.add(-1, -p.info.Size, -p.info.Stored)
+	}
+	return nil
+}
+
+// renameInto moves a synced temporary file to its chunk path, creating
+// the chunk's directories on first use, and adds the directories whose
+// entries changed to dirs.
+func (l *Local) renameInto(tmp, path string, dirs map[string]bool) error {
+	err := os.Rename(tmp, path)
 	if errors.Is(err, fs.ErrNotExist) {
 		if err = l.mkdirs(path, dirs); err == nil {
-			err = os.Rename(p.tmp, path)
+			err = os.Rename(tmp, path)
 		}
 	}
 	if err != nil {
 		return err
 	}
 	dirs[filepath.Dir(path)] = true
-	if !sh.scanned {
-		// The background scan has yet to reach this shard and will count
-		// the file; Put already counted it.
-		l.counts.add(-1, -p.info.Size, -p.info.Stored)
-	}
 	return nil
 }
 

@@ -2,7 +2,6 @@ package fs
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"syscall"
 
@@ -22,9 +21,7 @@ func (f *FS) CreateVolumeFromTree(ctx context.Context, name string, cfg VolumeCo
 	}
 	info := VolumeInfo{Name: name, Created: f.opts.Now().UTC(), VolumeConfig: cfg}
 	err := f.kv.Update(ctx, func(tx meta.Txn) error {
-		if _, err := tx.Get(volumeNameKey(name)); err == nil {
-			return fmt.Errorf("create volume %q: %w", name, ErrVolumeExists)
-		} else if !errors.Is(err, meta.ErrNotFound) {
+		if err := nameFree(tx, name); err != nil {
 			return err
 		}
 		var err error

@@ -70,9 +70,7 @@ func (f *FS) CreateVolume(ctx context.Context, name string, cfg VolumeConfig) (V
 	}
 	info := VolumeInfo{Name: name, Created: f.opts.Now().UTC(), VolumeConfig: cfg}
 	err := f.kv.Update(ctx, func(tx meta.Txn) error {
-		if _, err := tx.Get(volumeNameKey(name)); err == nil {
-			return fmt.Errorf("create volume %q: %w", name, ErrVolumeExists)
-		} else if !errors.Is(err, meta.ErrNotFound) {
+		if err := nameFree(tx, name); err != nil {
 			return err
 		}
 		id, err := nextCounter(tx, keyNextVolume)
@@ -105,6 +103,18 @@ func initVolume(tx meta.Txn, ks keyspace, now time.Time) error {
 		return err
 	}
 	return putUsage(tx, ks, Usage{Inodes: 1})
+}
+
+// nameFree checks that no volume is called name.
+func nameFree(r meta.Reader, name string) error {
+	_, err := r.Get(volumeNameKey(name))
+	switch {
+	case err == nil:
+		return fmt.Errorf("create volume %q: %w", name, ErrVolumeExists)
+	case errors.Is(err, meta.ErrNotFound):
+		return nil
+	}
+	return err
 }
 
 // nextCounter increments the counter at key and returns its new value.

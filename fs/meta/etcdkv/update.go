@@ -1,0 +1,159 @@
+package etcdkv
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/cairn-storage/cairn/fs/meta"
+)
+
+// Retry policy for conflicting commits: up to maxAttempts runs of fn, with
+// a randomized, exponentially growing pause (at most maxBackoff) between
+// them so that contending writers spread out.
+const (
+	maxAttempts = 50
+	minBackoff  = time.Millisecond
+	maxBackoff  = 64 * time.Millisecond
+)
+
+// errConflict is a failed commit compare: something read has changed.
+var errConflict = errors.New("etcdkv: read keys changed before commit")
+
+// Update implements meta.KV.
+func (kv *KV) Update(ctx context.Context, fn func(meta.Txn) error) error {
+	if err := kv.enter(); err != nil {
+		return err
+	}
+	defer kv.active.Done()
+	for attempt := 1; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		err := kv.update(ctx, fn)
+		if !errors.Is(err, errConflict) {
+			return err
+		}
+		if attempt == maxAttempts {
+			return fmt.Errorf("etcdkv: update: %d attempts: %w", attempt, meta.ErrConflict)
+		}
+		if err := pause(ctx, attempt); err != nil {
+			return err
+		}
+	}
+}
+
+// update runs fn once and commits; it returns errConflict (wrapped) if it
+// should run again.
+func (kv *KV) update(ctx context.Context, fn func(meta.Txn) error) error {
+	t := newUpdate(kv, ctx)
+	err := fn(t)
+	switch {
+	case t.restart: // its revision was compacted while fn ran
+		return fmt.Errorf("%w: %w", errConflict, t.err)
+	case err != nil:
+		return err
+	case t.err != nil: // fn carried on after a failed read
+		return t.err
+	case t.writes.len() == 0: // it read one snapshot and changed nothing
+		return nil
+	}
+	return t.commit()
+}
+
+// commit applies the buffered writes if nothing the transaction read has
+// changed since its revision.
+func (t *txn) commit() error {
+	p := t.kv.prefix
+	cmps := make([]clientv3.Cmp, 0, len(t.reads)+len(t.spans))
+	for key, r := range t.reads {
+		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(p+key), "=", r.modRev))
+	}
+	for _, s := range mergeSpans(t.spans) {
+		end := t.kv.endAll
+		if s.end != nil {
+			end = p + string(s.end)
+		}
+		// Every key now in the range was last changed at or before rev:
+		// nothing was created or modified there since the transaction's
+		// reads. (Deletions show in the per-key compares above.)
+		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(p+string(s.start)), "<", t.rev+1).WithRange(end))
+	}
+	ops := make([]clientv3.Op, 0, t.writes.len())
+	for _, w := range t.writes.all() {
+		if w.deleted {
+			ops = append(ops, clientv3.OpDelete(p+string(w.key)))
+		} else {
+			ops = append(ops, clientv3.OpPut(p+string(w.key), string(w.value)))
+		}
+	}
+	ctx, cancel := t.kv.rpcContext(t.ctx)
+	defer cancel()
+	resp, err := t.kv.client.Txn(ctx).If(cmps...).Then(ops...).Commit()
+	switch {
+	case err != nil:
+		return commitError(err, len(cmps), len(ops))
+	case !resp.Succeeded:
+		return errConflict
+	}
+	return nil
+}
+
+// commitError maps etcd's refusals of an oversized request to
+// meta.ErrTooBig.
+func commitError(err error, cmps, ops int) error {
+	tooBig := errors.Is(err, rpctypes.ErrTooManyOps) || errors.Is(err, rpctypes.ErrRequestTooLarge)
+	if s, ok := status.FromError(err); ok && s.Code() == codes.ResourceExhausted &&
+		strings.Contains(s.Message(), "larger than max") { // the gRPC message limit
+		tooBig = true
+	}
+	if tooBig {
+		return fmt.Errorf("etcdkv: commit of %d compares and %d writes: %v: %w", cmps, ops, err, meta.ErrTooBig)
+	}
+	// The outcome of a commit that failed in transit is unknown.
+	return fmt.Errorf("etcdkv: commit: %w", err)
+}
+
+// mergeSpans sorts spans and merges those that overlap or touch.
+func mergeSpans(spans []span) []span {
+	if len(spans) < 2 {
+		return spans
+	}
+	slices.SortFunc(spans, func(a, b span) int { return bytes.Compare(a.start, b.start) })
+	out := spans[:1]
+	for _, s := range spans[1:] {
+		cur := &out[len(out)-1]
+		switch {
+		case cur.end != nil && bytes.Compare(s.start, cur.end) > 0: // disjoint
+			out = append(out, s)
+		case cur.end == nil || s.end == nil:
+			cur.end = nil
+		case bytes.Compare(s.end, cur.end) > 0:
+			cur.end = s.end
+		}
+	}
+	return out
+}
+
+// pause sleeps before retry number attempt (1-based), or until ctx ends.
+func pause(ctx context.Context, attempt int) error {
+	ceiling := min(minBackoff<<min(attempt, 16), maxBackoff)
+	t := time.NewTimer(rand.N(ceiling))
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

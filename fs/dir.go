@@ -43,6 +43,19 @@ func (v *Volume) GetAttr(ctx context.Context, ino Ino) (Attr, error) {
 	return a, nil
 }
 
+// Parent returns the parent of directory dir (the root is its own parent).
+func (v *Volume) Parent(ctx context.Context, dir Ino) (Ino, error) {
+	var p Ino
+	err := v.view(ctx, func(r reader) error {
+		n, err := r.dir(dir)
+		if err == nil {
+			p = n.Parent
+		}
+		return err
+	})
+	return p, err
+}
+
 // Lookup finds name in directory dir.
 func (v *Volume) Lookup(ctx context.Context, c *Caller, dir Ino, name string) (Attr, error) {
 	if err := checkName(name); err != nil {

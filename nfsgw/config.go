@@ -37,7 +37,8 @@ type Config struct {
 	Exports []Export
 	// Secret is the per-cluster key that authenticates file handles: at
 	// least 16 bytes, the same on every gateway and across restarts, or
-	// clients' handles go stale.
+	// clients' handles go stale. If empty, the filesystem's secret named
+	// SecretName is used, which every gateway of a cluster shares.
 	Secret []byte
 	// Logger receives the gateway's logs; slog.Default() if nil.
 	Logger *slog.Logger
@@ -57,6 +58,10 @@ type Config struct {
 	MaxIOSize uint32
 }
 
+// SecretName names the filesystem secret (fs.FS.Secret) that
+// authenticates file handles when Config.Secret is empty.
+const SecretName = "nfs-file-handles"
+
 // minSecret is the shortest accepted handle secret.
 const minSecret = 16
 
@@ -64,12 +69,13 @@ const minSecret = 16
 const nobody = 65534
 
 func (c *Config) validate() error {
-	if len(c.Secret) < minSecret {
+	if len(c.Secret) > 0 && len(c.Secret) < minSecret {
 		return fmt.Errorf("nfsgw: the handle secret must have at least %d bytes", minSecret)
 	}
 	if len(c.Exports) == 0 {
 		return errors.New("nfsgw: no exports")
 	}
+	c.Exports = append([]Export(nil), c.Exports...) // defaults go into a copy
 	seen := map[string]bool{}
 	for i := range c.Exports {
 		e := &c.Exports[i]

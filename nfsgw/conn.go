@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/netip"
 	"sync"
@@ -162,14 +163,23 @@ func (s *Server) handleRecord(ctx context.Context, client netip.Addr, rec []byte
 		}
 	}
 	s.metrics.observe(p.name, proc.name, label, time.Since(start))
+	if s.log.Enabled(ctx, slog.LevelDebug) {
+		s.log.Debug("call", "client", client.String(), "program", p.name, "procedure", proc.name, "status", label)
+	}
 	return w.b
 }
+
+// crashOnPanic lets the fuzz tests see panics that call would hide.
+var crashOnPanic = false
 
 // call runs a procedure, turning a panic into a SYSTEM_ERR reply so that
 // a bug in one procedure cannot take the gateway down.
 func (s *Server) call(ctx context.Context, fn procFunc, rq *request, w *xdrWriter) (st nfs.NFSStatus, err error) {
 	defer func() {
 		if r := recover(); r != nil {
+			if crashOnPanic {
+				panic(r)
+			}
 			err = fmt.Errorf("panic: %v", r)
 		}
 	}()

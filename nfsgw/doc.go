@@ -26,4 +26,10 @@
 // write verifier is a boot nonce, so clients resend after a restart.
 // Since the gateway shares the *fs.FS of its process, what one NFS client
 // writes is seen at once by the others and by FUSE mounts of the process.
+//
+// Not provided: the NLM lock protocol (mount with -o nolock, or
+// local_lock=all), UDP, a duplicate request cache (a non-idempotent call
+// retransmitted after a reconnect may report e.g. NOENT for a REMOVE that
+// did happen), and ".." in listings or LOOKUP below a volume's root,
+// since the filesystem does not tell a directory's parent.
 package nfsgw

@@ -9,7 +9,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,56 +19,6 @@ import (
 	"github.com/cairn-storage/cairn/fs/meta/badgerkv"
 )
 
-// testStore is a chunk store for tests: one file per chunk in a
-// directory, or a map when the directory is "".
-type testStore struct {
-	dir string
-	mu  sync.Mutex
-	m   map[chunks.ID][]byte
-}
-
-func (s *testStore) Get(_ context.Context, id chunks.ID) ([]byte, error) {
-	if s.dir == "" {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if b, ok := s.m[id]; ok {
-			return b, nil
-		}
-		return nil, chunks.ErrNotFound
-	}
-	return os.ReadFile(filepath.Join(s.dir, id.String()))
-}
-
-func (s *testStore) Put(_ context.Context, id chunks.ID, data []byte, _ chunks.PutOptions) error {
-	if s.dir == "" {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if s.m == nil {
-			s.m = map[chunks.ID][]byte{}
-		}
-		s.m[id] = append([]byte(nil), data...)
-		return nil
-	}
-	name := filepath.Join(s.dir, id.String())
-	if _, err := os.Stat(name); err == nil {
-		return nil
-	}
-	tmp, err := os.CreateTemp(s.dir, "tmp")
-	if err != nil {
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), name)
-}
-
-func (s *testStore) Sync(context.Context) error { return nil }
-
 // testVolume is the volume every environment creates.
 const testVolume = "vol"
 
@@ -78,14 +27,15 @@ var testSecret = []byte("0123456789abcdef-test-secret")
 
 // env is a running gateway over a filesystem in a directory.
 type env struct {
-	t    *testing.T
-	dir  string
-	kv   *badgerkv.KV
-	fsys *fs.FS
-	srv  *Server
-	addr string // host:port of NFS and MOUNT
-	port int
-	cfg  Config
+	t     *testing.T
+	dir   string
+	kv    *badgerkv.KV
+	store *chunks.Local
+	fsys  *fs.FS
+	srv   *Server
+	addr  string // host:port of NFS and MOUNT
+	port  int
+	cfg   Config
 }
 
 // quietLogger keeps test output readable; set NFSGW_TEST_LOG to see logs.
@@ -124,11 +74,11 @@ func (e *env) start() {
 	if err != nil {
 		t.Fatal(err)
 	}
-	chunkDir := filepath.Join(e.dir, "chunks")
-	if err := os.MkdirAll(chunkDir, 0o755); err != nil {
+	store, err := chunks.OpenLocal(e.dir, chunks.LocalOptions{Logger: quietLogger()})
+	if err != nil {
 		t.Fatal(err)
 	}
-	fsys, err := fs.New(kv, &testStore{dir: chunkDir}, fs.Options{Logger: quietLogger()})
+	fsys, err := fs.New(kv, store, fs.Options{Logger: quietLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +86,11 @@ func (e *env) start() {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	addr := e.addr // a restart keeps the port, so clients reconnect
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +99,7 @@ func (e *env) start() {
 			t.Errorf("Serve: %v", err)
 		}
 	}()
-	e.kv, e.fsys, e.srv = kv, fsys, srv
+	e.kv, e.store, e.fsys, e.srv = kv, store, fsys, srv
 	e.addr = l.Addr().String()
 	e.port = l.Addr().(*net.TCPAddr).Port
 }
@@ -155,7 +109,7 @@ func (e *env) stop() {
 	if e.srv == nil {
 		return
 	}
-	err := errors.Join(e.srv.Close(), e.fsys.Close(context.Background()), e.kv.Close())
+	err := errors.Join(e.srv.Close(), e.fsys.Close(context.Background()), e.store.Close(), e.kv.Close())
 	e.srv = nil
 	if err != nil {
 		e.t.Errorf("stopping the gateway: %v", err)

@@ -2,7 +2,6 @@ package nfsgw
 
 import (
 	"context"
-	"fmt"
 	"syscall"
 
 	nfs "github.com/willscott/go-nfs"
@@ -116,10 +115,8 @@ func nfsLookup(ctx context.Context, s *Server, rq *request, w *xdrWriter) (nfs.N
 	return nfs.NFSStatusOk, nil
 }
 
-// lookup finds name in the directory t, including "." and, at the volume
-// root, "..". The filesystem does not tell a directory's parent, so ".."
-// elsewhere is not found; Linux clients resolve ".." from their own
-// cache and ask only when reconnecting handles.
+// lookup finds name in the directory t, including "." and "..". At the
+// root of an export, ".." is the root itself: clients cannot climb out.
 func (s *Server) lookup(ctx context.Context, t *target, name string) (fs.Attr, error) {
 	if !t.attr.IsDir() {
 		return fs.Attr{}, syscall.ENOTDIR
@@ -131,7 +128,14 @@ func (s *Server) lookup(ctx context.Context, t *target, name string) (fs.Attr, e
 		return t.attr, nil
 	}
 	if name == ".." {
-		return fs.Attr{}, fmt.Errorf("parent of inode %d: %w", t.ino, syscall.ENOENT)
+		if err := t.vol().Access(ctx, t.caller, t.ino, fs.MayExec); err != nil {
+			return fs.Attr{}, err
+		}
+		p, err := t.vol().Parent(ctx, t.ino)
+		if err != nil {
+			return fs.Attr{}, err
+		}
+		return t.vol().GetAttr(ctx, p)
 	}
 	return t.vol().Lookup(ctx, t.caller, t.ino, name)
 }

@@ -12,8 +12,8 @@ import (
 // Directory listings carry the filesystem's entry positions as cookies.
 // Those are stable hashes of the names, valid however the directory
 // changes, so the cookie verifier is always zero and no cookie is stale.
-// The listings leave out "." and "..": the filesystem does not say a
-// directory's parent, and clients do not need either entry.
+// Listings start with "." (cookie 1) and ".." (cookie 2), which some
+// clients insist on (go-nfs-client compares "."'s times with GETATTR's).
 
 // Sizes of the fixed parts of READDIR and READDIRPLUS replies.
 const (
@@ -21,6 +21,13 @@ const (
 	dirEntryFixed  = 4 + 8 + 8                      // value follows, fileid, cookie (+ name)
 	plusEntryExtra = 4 + fattr3Size + 4 + xdrFH     // name attributes and handle
 	xdrFH          = 4 + handleSize + (4-handleSize%4)%4
+)
+
+// dotCookie and dotdotCookie are the positions of "." and "..", below
+// every position the filesystem uses.
+const (
+	dotCookie    = 1
+	dotdotCookie = 2
 )
 
 // dirArgs are the arguments of READDIR and READDIRPLUS.
@@ -54,6 +61,16 @@ func nfsReaddirplus(ctx context.Context, s *Server, rq *request, w *xdrWriter) (
 }
 
 // readdir lists entries after a.cookie until the reply would exceed a.max.
+// addParent lists "..": the parent directory, or the export's root itself.
+func (s *Server) addParent(ctx context.Context, t *target, add func(fs.DirEntry, *fs.Attr) bool) error {
+	attr, err := s.lookup(ctx, t, "..")
+	if err != nil {
+		return err
+	}
+	add(fs.DirEntry{Name: "..", Ino: attr.Ino, Cookie: dotdotCookie}, &attr)
+	return nil
+}
+
 func (s *Server) readdir(ctx context.Context, rq *request, w *xdrWriter, a dirArgs, plus bool) nfs.NFSStatus {
 	t, err := s.resolve(ctx, rq, a.fh)
 	if err == nil && !t.attr.IsDir() {
@@ -63,28 +80,50 @@ func (s *Server) readdir(ctx context.Context, rq *request, w *xdrWriter, a dirAr
 	// known only at the end.
 	body := &xdrWriter{b: make([]byte, 0, min(a.max, 64<<10))}
 	size, n, eof := dirReplyFixed, 0, true
-	if err == nil {
-		err = t.vol().ReadDirPlus(ctx, t.caller, t.ino, a.cookie, func(e fs.DirEntry, attr *fs.Attr) bool {
-			esize := dirEntryFixed + xdrSize(len(e.Name))
-			if plus {
-				esize += plusEntryExtra
+	add := func(e fs.DirEntry, attr *fs.Attr) bool {
+		esize := dirEntryFixed + xdrSize(len(e.Name))
+		if plus {
+			esize += plusEntryExtra
+		}
+		if size+esize > int(a.max) {
+			eof = false
+			return false
+		}
+		size += esize
+		n++
+		body.bool(true)
+		body.uint64(uint64(e.Ino))
+		body.string(e.Name)
+		body.uint64(e.Cookie)
+		if plus {
+			body.postOpAttr(t.exp.id, attr)
+			body.postOpFH(s.handle(t, attr))
+		}
+		return true
+	}
+	if err == nil && a.cookie < dotCookie {
+		// Listing needs read permission, which "." must not bypass.
+		if err = t.vol().Access(ctx, t.caller, t.ino, fs.MayRead); err == nil {
+			add(fs.DirEntry{Name: ".", Ino: t.ino, Cookie: dotCookie}, &t.attr)
+		}
+	}
+	if err == nil && eof && a.cookie < dotdotCookie {
+		err = s.addParent(ctx, t, add)
+	}
+	if err == nil && eof {
+		// Attributes are read per entry sent rather than by ReadDirPlus,
+		// which reads them for a whole page of entries when a reply
+		// holds only a few dozen.
+		err = t.vol().ReadDir(ctx, t.caller, t.ino, a.cookie, func(e fs.DirEntry) bool {
+			if !plus {
+				return add(e, nil)
 			}
-			if size+esize > int(a.max) {
-				eof = false
-				return false
+			attr, err := t.vol().GetAttr(ctx, e.Ino)
+			if err != nil {
+				return true // removed meanwhile
 			}
-			size += esize
-			n++
-			body.bool(true)
-			body.uint64(uint64(e.Ino))
-			body.string(e.Name)
-			body.uint64(e.Cookie)
-			if plus {
-				body.postOpAttr(t.exp.id, attr)
-				body.postOpFH(s.handle(t, attr))
-			}
-			return true
-		}, plus)
+			return add(e, &attr)
+		})
 	}
 	if err == nil && n == 0 && !eof {
 		err = errTooSmall

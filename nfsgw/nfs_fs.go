@@ -54,13 +54,13 @@ func nfsFSInfo(ctx context.Context, s *Server, rq *request, w *xdrWriter) (nfs.N
 	}
 	w.targetAttr(t)
 	io := s.cfg.MaxIOSize
-	w.uint32(io)   // rtmax
-	w.uint32(io)   // rtpref
-	w.uint32(4096) // rtmult
-	w.uint32(io)   // wtmax
-	w.uint32(io)   // wtpref
-	w.uint32(4096) // wtmult
-	w.uint32(64 << 10)
+	w.uint32(io)       // rtmax
+	w.uint32(io)       // rtpref
+	w.uint32(4096)     // rtmult
+	w.uint32(io)       // wtmax
+	w.uint32(io)       // wtpref
+	w.uint32(4096)     // wtmult
+	w.uint32(64 << 10) // dtpref
 	w.uint64(fs.MaxFileSize)
 	w.uint32(0) // time_delta: nanosecond timestamps
 	w.uint32(1)

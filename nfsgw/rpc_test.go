@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/cairn-storage/cairn/fs"
 )
 
 // TestRPCErrors checks that refusals are encoded as RFC 5531 says, so
@@ -60,6 +62,35 @@ func TestRPCErrors(t *testing.T) {
 	n := testutil.ToFloat64(e.srv.metrics.calls.WithLabelValues("nfs", "Null", "OK"))
 	if n != 1 {
 		t.Errorf("Null calls counted %v, want 1", n)
+	}
+	if n := testutil.CollectAndCount(e.srv.metrics.latency); n < 2 {
+		t.Errorf("latency histograms for %d procedures, want at least 2", n)
+	}
+}
+
+// TestWildcardExport exports every volume, including one created after
+// the gateway started.
+func TestWildcardExport(t *testing.T) {
+	e := newEnv(t, Export{}, func(c *Config) { c.Exports[0].Volume = "*" })
+	if _, err := e.fsys.CreateVolume(t.Context(), "later", fs.VolumeConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	c := dialRaw(t, e.addr, "")
+	rep := c.call(progMount, 3, 5, nil)
+	var dirs []string
+	for rep.body.bool() {
+		dirs = append(dirs, rep.body.string(maxMountPath))
+		rep.body.bool()
+	}
+	if len(dirs) != 2 || dirs[0] != "/later" || dirs[1] != "/vol" {
+		t.Errorf("exports %q", dirs)
+	}
+	st, fh := c.mount("/later")
+	if st != 0 {
+		t.Fatalf("MNT /later: %d", st)
+	}
+	if st, _, _ := c.getattr(fh); st != 0 {
+		t.Errorf("GETATTR on the later volume: %d", st)
 	}
 }
 

@@ -52,6 +52,13 @@ func New(fsys *fs.FS, cfg Config) (*Server, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	if len(cfg.Secret) == 0 {
+		secret, err := fsys.Secret(context.Background(), SecretName)
+		if err != nil {
+			return nil, fmt.Errorf("nfsgw: file handle secret: %w", err)
+		}
+		cfg.Secret = secret
+	}
 	m, err := newMetrics(cfg.Registerer)
 	if err != nil {
 		return nil, err

@@ -45,7 +45,9 @@ func (s *Server) resolve(ctx context.Context, rq *request, fh []byte) (*target, 
 		return nil, err
 	}
 	if !exp.allows(rq.client) {
-		s.log.Warn("refused a handle from a client outside the export's networks",
+		// Debug, not Warn: a refused client may send many calls; its
+		// MOUNT refusal is what gets logged.
+		s.log.Debug("refused a handle from a client outside the export's networks",
 			"client", rq.client.String(), "volume", exp.Volume)
 		return nil, fmt.Errorf("client %s: %w", rq.client, syscall.EACCES)
 	}

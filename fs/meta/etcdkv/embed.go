@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.etcd.io/etcd/client/pkg/v3/transport"
@@ -97,13 +99,16 @@ type Embedded struct {
 	endpoints []string
 	clientTLS *TLSFiles
 	maxReq    int
+	closing   *atomic.Bool // quiets the logs of the shutdown
+	closeOnce sync.Once
 }
 
 // StartEmbedded starts a member and waits until it has joined its
 // cluster: for a new cluster, until a quorum of the founding members has
 // started.
 func StartEmbedded(cfg EmbedConfig) (*Embedded, error) {
-	ecfg, err := embedConfig(cfg)
+	closing := new(atomic.Bool)
+	ecfg, err := embedConfig(cfg, closing)
 	if err != nil {
 		return nil, err
 	}
@@ -123,21 +128,23 @@ func StartEmbedded(cfg EmbedConfig) (*Embedded, error) {
 	select {
 	case <-e.Server.ReadyNotify():
 	case err := <-e.Err():
+		closing.Store(true)
 		e.Close()
 		return nil, fmt.Errorf("etcdkv: member %s: %w", ecfg.Name, err)
 	case <-timer.C:
+		closing.Store(true)
 		e.Close()
 		return nil, fmt.Errorf("etcdkv: member %s did not join its cluster within %v (is a quorum of %q up?)",
 			ecfg.Name, wait, ecfg.InitialCluster)
 	}
-	m := &Embedded{etcd: e, clientTLS: cfg.ClientTLS, maxReq: int(ecfg.MaxRequestBytes)}
+	m := &Embedded{etcd: e, clientTLS: cfg.ClientTLS, maxReq: int(ecfg.MaxRequestBytes), closing: closing}
 	for _, u := range ecfg.AdvertiseClientUrls {
 		m.endpoints = append(m.endpoints, u.String())
 	}
 	return m, nil
 }
 
-func embedConfig(cfg EmbedConfig) (*embed.Config, error) {
+func embedConfig(cfg EmbedConfig, closing *atomic.Bool) (*embed.Config, error) {
 	if cfg.Dir == "" {
 		return nil, errors.New("etcdkv: embedded member needs a data directory")
 	}
@@ -184,7 +191,7 @@ func embedConfig(cfg EmbedConfig) (*embed.Config, error) {
 		logger = slog.Default()
 	}
 	e.Logger = "zap"
-	e.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zapLogger(logger.With("component", "etcd", "member", e.Name)))
+	e.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zapLogger(logger.With("component", "etcd", "member", e.Name), closing))
 	return e, nil
 }
 
@@ -226,9 +233,12 @@ func (m *Embedded) ClientConfig() (Config, error) {
 func (m *Embedded) Err() <-chan error { return m.etcd.Err() }
 
 // Close stops the member gracefully (handing leadership over, if it leads)
-// and waits for it.
+// and waits for it. Closing twice does nothing.
 func (m *Embedded) Close() error {
-	m.etcd.Close()
+	m.closeOnce.Do(func() {
+		m.closing.Store(true)
+		m.etcd.Close()
+	})
 	return nil
 }
 

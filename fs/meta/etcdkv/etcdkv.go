@@ -68,7 +68,8 @@ type Config struct {
 	// "http://10.0.0.1:2379" or "https://..." with TLS.
 	Endpoints []string
 	// Prefix is prepended to every key, so that several stores (or other
-	// applications) can share one cluster. "" means DefaultPrefix.
+	// applications) can share one cluster; no store's prefix may be a
+	// prefix of another's (end them with "/"). "" means DefaultPrefix.
 	Prefix string
 	// TLS, if set, secures the connections (with a client certificate for
 	// clusters that require one).
@@ -136,7 +137,7 @@ func Open(cfg Config) (*KV, error) {
 		TLS:                cfg.TLS,
 		Username:           cfg.Username,
 		Password:           cfg.Password,
-		Logger:             zapLogger(logger.With("component", "etcd-client")),
+		Logger:             zapLogger(logger.With("component", "etcd-client"), nil),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("etcdkv: connect to %v: %w", cfg.Endpoints, err)

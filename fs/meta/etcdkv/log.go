@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"slices"
+	"sync/atomic"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -11,22 +12,25 @@ import (
 
 // zapLogger returns a zap logger, as etcd's client and server take, that
 // passes warnings and errors to l and drops etcd's chatty info and debug
-// messages.
-func zapLogger(l *slog.Logger) *zap.Logger {
-	return zap.New(slogCore{l: l})
+// messages. Once *closing is true (if closing is not nil), it demotes every
+// message to debug: a member that shuts down reports its closed listeners
+// as errors.
+func zapLogger(l *slog.Logger, closing *atomic.Bool) *zap.Logger {
+	return zap.New(slogCore{l: l, closing: closing})
 }
 
 // slogCore is a zapcore.Core writing to a slog.Logger.
 type slogCore struct {
-	l *slog.Logger
+	l       *slog.Logger
+	closing *atomic.Bool
 }
 
 func (c slogCore) Enabled(lvl zapcore.Level) bool {
-	return lvl >= zapcore.WarnLevel && c.l.Enabled(context.Background(), slogLevel(lvl))
+	return lvl >= zapcore.WarnLevel && c.l.Enabled(context.Background(), c.level(lvl))
 }
 
 func (c slogCore) With(fields []zapcore.Field) zapcore.Core {
-	return slogCore{l: c.l.With(attrs(fields)...)}
+	return slogCore{l: c.l.With(attrs(fields)...), closing: c.closing}
 }
 
 func (c slogCore) Check(e zapcore.Entry, ce *zapcore.CheckedEntry) *zapcore.CheckedEntry {
@@ -41,14 +45,16 @@ func (c slogCore) Write(e zapcore.Entry, fields []zapcore.Field) error {
 	if e.LoggerName != "" {
 		msg = e.LoggerName + ": " + msg
 	}
-	c.l.Log(context.Background(), slogLevel(e.Level), msg, attrs(fields)...)
+	c.l.Log(context.Background(), c.level(e.Level), msg, attrs(fields)...)
 	return nil
 }
 
 func (slogCore) Sync() error { return nil }
 
-func slogLevel(lvl zapcore.Level) slog.Level {
+func (c slogCore) level(lvl zapcore.Level) slog.Level {
 	switch {
+	case c.closing != nil && c.closing.Load():
+		return slog.LevelDebug
 	case lvl >= zapcore.ErrorLevel:
 		return slog.LevelError
 	case lvl == zapcore.WarnLevel:

@@ -14,6 +14,7 @@ import (
 // byteSize is a size flag that takes "1GiB", "4KiB", "1048576"...
 type byteSize uint64
 
+// String prints the size as sizeStr does.
 func (b *byteSize) String() string { return sizeStr(*b) }
 
 // Set parses a size with humanize (IEC and SI units).
@@ -58,9 +59,11 @@ type config struct {
 	UntarSrc       string        `json:"untar_src"`
 	MemSize        byteSize      `json:"mem_size"`
 	Writeback      bool          `json:"writeback"`
+	Settle         time.Duration `json:"settle_ns"`
 	CairnBin       string        `json:"-"`
 	JSON           string        `json:"-"`
 	CPUProfile     string        `json:"-"`
+	Trace          string        `json:"-"`
 	Profile        string        `json:"profile,omitempty"`
 	ProfileSeconds int           `json:"profile_seconds,omitempty"`
 }
@@ -92,11 +95,13 @@ func parseFlags(args []string) (*config, error) {
 	fl.StringVar(&c.UntarSrc, "untar-src", "/usr/local/go/src", "directory to tar once and untar on each target")
 	fl.Var(&c.MemSize, "mem-size", "file written to cairn while sampling its peak RSS")
 	fl.BoolVar(&c.Writeback, "writeback", false, "enable the kernel writeback cache on both FUSE mounts")
+	fl.DurationVar(&c.Settle, "settle", 0, "after a FUSE server restarts for a cold-cache run, wait this long before measuring\n(cairn scans its chunk store in the background at start)")
 	fl.StringVar(&c.CairnBin, "cairn-bin", "", "use this cairn binary instead of building ./cmd/cairn")
 	fl.StringVar(&c.JSON, "json", "", "also write the results to this JSON file")
 	fl.StringVar(&c.CPUProfile, "cpuprofile-cairn", "", "write a CPU profile of the cairn server during -profile to this file")
+	fl.StringVar(&c.Trace, "trace-cairn", "", "also write an execution trace of the cairn server during -profile to this file\n(go tool trace -pprof=syscall|sync|sched FILE shows where it waits)")
 	fl.StringVar(&c.Profile, "profile", "", "workload(s) to profile cairn during, comma-separated ("+strings.Join(workloadNames, ", ")+")")
-	fl.IntVar(&c.ProfileSeconds, "profile-seconds", 30, "length of each CPU profile")
+	fl.IntVar(&c.ProfileSeconds, "profile-seconds", 30, "length of each CPU profile and trace")
 	if err := fl.Parse(args); err != nil {
 		return nil, err
 	}
@@ -143,10 +148,10 @@ func (c *config) validate() error {
 	switch {
 	case c.RandReadCache != "cold" && c.RandReadCache != "warm":
 		return fmt.Errorf("-randread-cache: want cold or warm, not %q", c.RandReadCache)
-	case (c.CPUProfile == "") != (c.Profile == ""):
-		return fmt.Errorf("-cpuprofile-cairn and -profile go together")
-	case c.CPUProfile != "" && !slices.Contains(list(c.Targets), "cairn"):
-		return fmt.Errorf("-cpuprofile-cairn needs the cairn target")
+	case (c.CPUProfile == "" && c.Trace == "") != (c.Profile == ""):
+		return fmt.Errorf("-profile goes with -cpuprofile-cairn or -trace-cairn")
+	case c.Profile != "" && !slices.Contains(list(c.Targets), "cairn"):
+		return fmt.Errorf("-profile needs the cairn target")
 	case c.Block < 4096 || c.Block%8 != 0 || c.FileSize%8 != 0:
 		return fmt.Errorf("-block must be at least 4 KiB, and sizes multiples of 8")
 	case c.RandSize < 4096 || c.Files < 1 || c.Dirs < 1 || c.RandOps < 1 || c.SeqSize < 1 || c.MemSize < 1:

@@ -20,6 +20,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"log"
 	"os"
@@ -41,6 +42,9 @@ func main() {
 		return
 	}
 	cfg, err := parseFlags(os.Args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(2)
@@ -117,9 +121,11 @@ func (b *bench) run(ctx context.Context) error {
 	}
 	b.root = root
 	// Mount points must be free of symbolic links to match mountinfo.
-	if b.root, err = filepath.EvalSymlinks(root); err != nil {
+	real, err := filepath.EvalSymlinks(root)
+	if err != nil {
 		return err
 	}
+	b.root = real
 	fmt.Printf("cairn bench: %s, %d CPUs, %s, load %s; working in %s\n",
 		b.rep.Host.Kernel, b.rep.Host.CPUs, b.rep.Host.GoVersion, b.rep.Host.LoadStart, b.root)
 	if err := mkdirs(filepath.Join(b.root, "logs")); err != nil {
@@ -192,7 +198,7 @@ func (b *bench) setupCairn(ctx context.Context) (*target, error) {
 		}
 	}
 	c := cairnSetup{bin: b.cairnBin, data: filepath.Join(b.root, "cairn-data"), writeback: b.cfg.Writeback}
-	if b.cfg.CPUProfile != "" {
+	if b.cfg.Profile != "" {
 		var err error
 		if c.metricsAddr, err = freeLocalAddr(); err != nil {
 			return nil, err

@@ -72,6 +72,7 @@ func sampleRSS(pid int, interval time.Duration) *rssSampler {
 	return s
 }
 
+// sample reads pid's memory once and keeps the maxima.
 func (s *rssSampler) sample(pid int) {
 	hwm, rss, err := procMemory(pid)
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"syscall"
+	"time"
 )
 
 // runWorkload runs w on every target in turn and prints the figures and
@@ -70,18 +72,42 @@ func (b *bench) measure(ctx context.Context, w *workload, t *target, profile, se
 			return nil, err
 		}
 	}
+	// Nothing an earlier step left dirty may be written back on this
+	// run's time, and a freshly started server may settle first.
+	syscall.Sync()
+	if w.cold && t.srv != nil && b.cfg.Settle > 0 {
+		select {
+		case <-time.After(b.cfg.Settle):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 	if !profile || t.name != "cairn" {
 		return w.run(ctx, t)
 	}
-	path := profilePath(b.cfg.CPUProfile, w.name, several)
-	wait := startCPUProfile(ctx, t.srv.metricsAddr(), b.cfg.ProfileSeconds, path)
+	type fetch struct {
+		path string
+		wait func() error
+	}
+	var fetches []fetch
+	secs, addr := b.cfg.ProfileSeconds, t.srv.metricsAddr()
+	fmt.Printf("  (profiling cairn for %d s)\n", secs)
+	for endpoint, base := range map[string]string{"profile": b.cfg.CPUProfile, "trace": b.cfg.Trace} {
+		if base != "" {
+			path := profilePath(base, w.name, several)
+			fetches = append(fetches, fetch{path, startFetch(ctx, addr, endpoint, secs, path)})
+		}
+	}
 	m, err := w.run(ctx, t)
-	fmt.Printf("  (waiting for the %d s CPU profile of cairn)\n", b.cfg.ProfileSeconds)
-	if perr := wait(); perr != nil {
-		b.rep.warn("%s: %v", w.name, perr)
-	} else {
-		b.rep.Profiles = append(b.rep.Profiles, path)
-		fmt.Printf("  CPU profile of cairn: %s (go tool pprof -top %s)\n", path, path)
+	for _, f := range fetches {
+		if perr := f.wait(); perr != nil {
+			b.rep.warn("%s: %v", w.name, perr)
+			continue
+		}
+		b.rep.Profiles = append(b.rep.Profiles, f.path)
+		if m != nil {
+			m.Note = strings.TrimPrefix(m.Note+"; "+f.path, "; ")
+		}
 	}
 	return m, err
 }
@@ -92,7 +118,10 @@ func printMeasurement(target, unit string, m *measurement) {
 		fmt.Printf("  %-9s error: %s\n", target, firstLine(m.Err))
 		return
 	}
-	fmt.Printf("  %-9s %14s  (%.2f s)", target, formatValue(m.Value, unit), m.Seconds)
+	fmt.Printf("  %-9s %14s", target, formatValue(m.Value, unit))
+	if unit != "s" {
+		fmt.Printf("  (%.2f s)", m.Seconds)
+	}
 	if m.Note != "" {
 		fmt.Printf("  %s", m.Note)
 	}
@@ -128,7 +157,7 @@ func (b *bench) printSummary() {
 	}
 	fmt.Printf("\n- %s, %d CPUs, %s; one run, workloads interleaved across targets; load average %s at start, %s at end.\n",
 		h.Kernel, h.CPUs, h.GoVersion, h.LoadStart, h.LoadEnd)
-	fmt.Printf("- Cold cache: sync + drop_caches, and the FUSE server restarted (remount). Random reads: pread at random 4 KiB-aligned offsets with POSIX_FADV_RANDOM; page cache %s.\n", cache)
+	fmt.Printf("- sync(2) before every measurement. Cold cache: drop_caches and the FUSE server restarted (remount), then %v settling. Random reads: pread at random 4 KiB-aligned offsets with POSIX_FADV_RANDOM; page cache %s.\n", cfg.Settle, cache)
 	fmt.Printf("- Random workloads: up to %d ops or %v each; the write figure includes the final fsync. Data is incompressible and never repeats (no dedup possible).\n",
 		cfg.RandOps, cfg.RandTime)
 	fmt.Printf("- untar and rm are seconds (lower is better); their cairn/loopback is a time ratio. FUSE writeback cache: %v.\n", cfg.Writeback)

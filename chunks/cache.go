@@ -15,7 +15,7 @@ import (
 // passes straight through. maxBytes <= 0 returns s itself.
 //
 // Only verified plaintext is cached: what s.Get returned (s verifies the
-// hash) or what a successful Put stored (Put verifies the ID).
+// hash).
 func NewCache(s Store, maxBytes int64) Store {
 	if maxBytes <= 0 {
 		return s
@@ -97,23 +97,11 @@ func (c *cache) Get(ctx context.Context, id ID) ([]byte, error) {
 	}
 }
 
-// Put stores the chunk in the cached store and keeps a copy: the caller
-// may reuse data once Put returns.
+// Put stores the chunk in the cached store without caching it: a stream
+// of writes would otherwise evict everything readers use, and copy every
+// chunk on the way.
 func (c *cache) Put(ctx context.Context, id ID, data []byte, opts PutOptions) error {
-	if err := c.Store.Put(ctx, id, data, opts); err != nil {
-		return err
-	}
-	if int64(len(data))+cacheEntryOverhead > c.max {
-		return nil
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if e, ok := c.entries[id]; ok {
-		c.lru.MoveToFront(e)
-		return nil
-	}
-	c.insert(id, append([]byte(nil), data...))
-	return nil
+	return c.Store.Put(ctx, id, data, opts)
 }
 
 // Delete deletes the chunk from the cached store and from memory.

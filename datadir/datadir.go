@@ -38,7 +38,7 @@ func Default() string {
 // Options tune Open.
 type Options struct {
 	Logger *slog.Logger
-	// CacheBytes sizes the in-memory cache of verified chunks (default 128 MiB).
+	// CacheBytes sizes the in-memory cache of verified chunks (default 256 MiB: the working set of random reads on a 256 MiB file).
 	CacheBytes int64
 	// FS tunes the filesystem.
 	FS fs.Options
@@ -59,7 +59,7 @@ func Open(dir string, opts Options) (*Data, error) {
 		opts.Logger = slog.Default()
 	}
 	if opts.CacheBytes <= 0 {
-		opts.CacheBytes = 128 << 20
+		opts.CacheBytes = 256 << 20
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)

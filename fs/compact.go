@@ -112,7 +112,7 @@ func (v *Volume) maybeCompact(f *file) {
 			return nil // removed meanwhile: nothing to compact
 		}
 		g.mu.Lock()
-		if len(g.buf.spans) == 0 && g.fragmented() {
+		if len(g.buf.spans) == 0 && len(g.batches) == 0 && g.fragmented() {
 			before := len(g.ext)
 			if err = g.compact(ctx); err == nil {
 				v.fs.log.Debug("compacted file", "volume", v.Info().Name, "ino", g.ino, "extents_before", before, "extents_after", len(g.ext))

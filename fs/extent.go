@@ -117,3 +117,54 @@ func allocated(es []extent) uint64 {
 	}
 	return n
 }
+
+// apply returns the list with edits (sorted, non-overlapping) applied, in
+// one pass: a flush of thousands of random writes must not copy the whole
+// list once per write.
+func (l extentList) apply(edits []edit) extentList {
+	out := make(extentList, 0, len(l)+2*len(edits))
+	i := 0
+	var carry *extent // the part of an old extent beyond the last edit
+	next := func() (extent, bool) {
+		if carry != nil {
+			e := *carry
+			carry = nil
+			return e, true
+		}
+		if i < len(l) {
+			i++
+			return l[i-1], true
+		}
+		return extent{}, false
+	}
+	for _, ed := range edits {
+		for {
+			o, ok := next()
+			if !ok {
+				break
+			}
+			if o.end() <= ed.lo {
+				out = append(out, o)
+				continue
+			}
+			if o.Off >= ed.hi {
+				carry = &o
+				break
+			}
+			if left, ok := o.cut(o.Off, ed.lo); ok {
+				out = append(out, left)
+			}
+			if right, ok := o.cut(ed.hi, o.end()); ok {
+				carry = &right
+				break
+			}
+		}
+		if ed.add != nil {
+			out = append(out, *ed.add)
+		}
+	}
+	if carry != nil {
+		out = append(out, *carry)
+	}
+	return append(out, l[i:]...)
+}

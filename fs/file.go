@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/cairn-storage/cairn/chunks"
 	"github.com/cairn-storage/cairn/fs/meta"
 )
 
@@ -30,6 +31,14 @@ type file struct {
 	timesDirty bool
 	// mode as loaded, to decide on clearing set-user-ID on write
 	mode uint32
+	// readEnd is where the last read ended, to detect sequential reads;
+	// prefetched is the chunk last fetched ahead for them.
+	readEnd    uint64
+	prefetched chunks.ID
+	// batches are parts of the buffer being stored in the background,
+	// oldest first; batchCond (on mu) signals their end.
+	batches   []*batch
+	batchCond *sync.Cond
 	// purging is set (under v.mu) while release or maybePurge decide
 	// whether to reclaim the inode, and closed when they are done;
 	// acquire waits for it rather than open an inode being deleted.
@@ -117,6 +126,7 @@ func (v *Volume) release(ctx context.Context, f *file) error {
 		v.fs.log.Error("write-back failed on last close; buffered data dropped",
 			"volume", v.Info().Name, "ino", f.ino, "err", err)
 		f.buf.reset(v.fs)
+		f.dropBatches()
 	} else if f.loaded {
 		v.maybeCompact(f)
 	}

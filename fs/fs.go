@@ -26,7 +26,7 @@ type Options struct {
 	// Chunking sets the content-defined chunking bounds.
 	Chunking chunks.Params
 	// MaxDirty bounds the bytes buffered by all open files together;
-	// beyond it writers flush their own buffers first. Default 256 MiB.
+	// beyond it writers flush their own buffers first. Default 64 MiB.
 	MaxDirty int64
 	// FileDirty is how many buffered bytes make one file flush the
 	// chunks it has completed. Default 3 × Chunking.Max.
@@ -43,7 +43,7 @@ func (o *Options) setDefaults() {
 		o.Chunking = chunks.DefaultParams
 	}
 	if o.MaxDirty <= 0 {
-		o.MaxDirty = 256 << 20
+		o.MaxDirty = 64 << 20
 	}
 	if o.FileDirty <= 0 {
 		o.FileDirty = 3 * int64(o.Chunking.Max)

@@ -163,14 +163,53 @@ func (f *file) read(ctx context.Context, p []byte, off uint64) (int, error) {
 		}
 		copy(p[lo-off:hi-off], data[co:])
 	}
+	f.overlayBatches(p, off)
 	f.buf.overlay(p, off)
+	if off == f.readEnd {
+		f.prefetch(end)
+	}
+	f.readEnd = end
 	return len(p), nil
 }
+
+// prefetch starts reading the chunk after offset end into the cache, so
+// that a sequential reader finds it verified when it gets there.
+func (f *file) prefetch(end uint64) {
+	i := f.ext.search(end)
+	if i == len(f.ext) {
+		return
+	}
+	next := f.ext[i]
+	if next.Off < end {
+		// Still inside this extent: fetch the one after it once close.
+		if next.end()-end > prefetchDistance || i+1 == len(f.ext) {
+			return
+		}
+		next = f.ext[i+1]
+	}
+	if next.Chunk == f.prefetched {
+		return
+	}
+	f.prefetched = next.Chunk
+	store, log := f.v.fs.store, f.v.fs.log
+	go func() {
+		if _, err := store.Get(context.Background(), next.Chunk); err != nil {
+			log.Debug("prefetch failed", "chunk", next.Chunk.String(), "err", err)
+		}
+	}()
+}
+
+// prefetchDistance is how close to an extent's end a sequential reader
+// must be for the next chunk to be fetched ahead.
+const prefetchDistance = 512 << 10
 
 // truncate sets the file size; f.mu is held.
 func (f *file) truncate(ctx context.Context, c *Caller, size uint64) error {
 	if size > MaxFileSize {
 		return syscall.EFBIG
+	}
+	if err := f.drain(ctx); err != nil {
+		return err
 	}
 	f.v.fs.dirty.Add(-f.buf.truncate(size))
 	var edits []edit

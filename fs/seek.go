@@ -42,6 +42,9 @@ func (h *Handle) Allocate(ctx context.Context, off, length uint64, mode uint32) 
 	case FallocKeepSize:
 		return nil
 	case FallocKeepSize | FallocPunchHole:
+		if err := f.drain(ctx); err != nil {
+			return err
+		}
 		end = min(end, f.size)
 		if off >= end {
 			return nil
@@ -65,6 +68,9 @@ func (h *Handle) SeekDataHole(off uint64, whence int) (uint64, error) {
 	f := h.f
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if err := f.drain(context.Background()); err != nil {
+		return 0, err
+	}
 	if off >= f.size {
 		return 0, syscall.ENXIO
 	}

@@ -61,14 +61,37 @@ func (f *file) clearPrivileges(ctx context.Context, c *Caller) error {
 // flush stores the buffered bytes as chunks and commits their extents.
 // Unless final, the bytes after the last content-defined cut of the last
 // span stay buffered, so the chunk boundaries of a sequential stream
-// depend only on its content (what makes shifted copies dedup).
+// depend only on its content (what makes shifted copies dedup), and the
+// rest is stored in the background (see batch.go) while writes go on. A
+// final flush waits for everything, so its return means the data is in
+// the store and the KV.
 func (f *file) flush(ctx context.Context, final bool) error {
+	if final {
+		if err := f.drain(ctx); err != nil {
+			return err
+		}
+	}
 	if len(f.buf.spans) == 0 && !f.timesDirty {
 		return nil
 	}
+	pieces, keep := f.plan(final)
+	if !final {
+		if err := f.waitRoom(ctx); err != nil {
+			return err
+		}
+		f.startBatch(pieces, keep)
+		return nil
+	}
+	if err := f.storeAndCommit(ctx, pieces); err != nil {
+		return err
+	}
+	f.v.fs.dirty.Add(f.setBuffer(keep) - f.buf.bytes)
+	return nil
+}
+
+// plan cuts the buffer into the chunks to store, and what stays buffered.
+func (f *file) plan(final bool) (pieces []piece, keep []span) {
 	params := f.v.fs.opts.Chunking
-	var pieces []piece
-	var keep []span
 	var pk packer
 	for i, s := range f.buf.spans {
 		if len(s.data) < params.Min {
@@ -86,26 +109,32 @@ func (f *file) flush(ctx context.Context, final bool) error {
 		}
 	}
 	pk.flush(&pieces)
-	if err := f.v.storePieces(ctx, pieces); err != nil {
-		return fmt.Errorf("write back inode %d: %w", f.ino, err)
-	}
-	var edits []edit
-	for _, pc := range pieces {
-		for _, e := range pc.exts {
-			edits = append(edits, edit{lo: e.Off, hi: e.end(), add: &e})
-		}
-	}
-	sort.Slice(edits, func(a, b int) bool { return edits[a].lo < edits[b].lo })
-	if err := f.commit(ctx, edits, 0, false); err != nil {
-		return fmt.Errorf("write back inode %d: %w", f.ino, err)
-	}
+	return pieces, keep
+}
+
+// setBuffer makes keep the buffer and returns its size in bytes.
+func (f *file) setBuffer(keep []span) int64 {
 	var kept int64
 	for _, s := range keep {
 		kept += int64(len(s.data))
 	}
-	f.v.fs.dirty.Add(kept - f.buf.bytes)
-	f.buf.spans, f.buf.bytes = keep, kept
+	f.buf.spans = keep
+	return kept
+}
+
+// storeAndCommit stores pieces and commits their extents.
+func (f *file) storeAndCommit(ctx context.Context, pieces []piece) error {
+	if err := f.v.storePieces(ctx, pieces); err != nil {
+		return fmt.Errorf("write back inode %d: %w", f.ino, err)
+	}
+	if err := f.commitPieces(ctx, pieces); err != nil {
+		return fmt.Errorf("write back inode %d: %w", f.ino, err)
+	}
 	return nil
+}
+
+func sortEdits(edits []edit) {
+	sort.Slice(edits, func(a, b int) bool { return edits[a].lo < edits[b].lo })
 }
 
 // piece is one chunk to store and the extents that refer to it.
@@ -201,13 +230,7 @@ func (f *file) commit(ctx context.Context, edits []edit, size uint64, setSize bo
 	if err != nil {
 		return err
 	}
-	for _, e := range edits {
-		var adds []extent
-		if e.add != nil {
-			adds = []extent{*e.add}
-		}
-		f.ext = f.ext.replace(e.lo, e.hi, adds)
-	}
+	f.ext = f.ext.apply(edits)
 	f.timesDirty = false
 	return nil
 }

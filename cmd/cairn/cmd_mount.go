@@ -93,7 +93,12 @@ func serveUntilSignal(ctx context.Context, mt *fusefs.Server) error {
 	case s := <-sigs:
 		slog.Info("unmounting", "signal", s.String(), "mountpoint", mt.Dir())
 		if err := mt.Unmount(); err != nil {
-			return fmt.Errorf("unmount %s: %w", mt.Dir(), err)
+			// Files are still open: detach the mount from the namespace and
+			// keep serving the open files until the kernel lets go.
+			slog.Warn("mount busy; detaching it, serving open files until they close", "mountpoint", mt.Dir(), "err", err)
+			if derr := syscall.Unmount(mt.Dir(), syscall.MNT_DETACH); derr != nil {
+				return fmt.Errorf("unmount %s: %w (lazy unmount: %v)", mt.Dir(), err, derr)
+			}
 		}
 		<-done
 	case <-done:

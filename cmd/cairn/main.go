@@ -10,7 +10,8 @@ import (
 )
 
 func main() {
-	if err := newApp().Run(os.Args); err != nil {
+	app := newApp()
+	if err := app.Run(interspersed(app, os.Args)); err != nil {
 		fmt.Fprintln(os.Stderr, "cairn:", err)
 		os.Exit(1)
 	}
@@ -33,6 +34,7 @@ func newApp() *cli.App {
 			nfsCommand(),
 			fsckCommand(),
 			statsCommand(),
+			csiCommand(),
 		},
 	}
 }

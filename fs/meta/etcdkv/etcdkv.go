@@ -15,6 +15,8 @@
 // visited. When the compare fails, Update runs fn again on a fresh
 // revision, with a randomized backoff, and gives up with meta.ErrConflict.
 // A transaction that wrote nothing commits nothing and never conflicts.
+// The Reader of a View is safe for concurrent use; the Txn of an Update is
+// not.
 //
 // Durability: etcd acknowledges a commit once a quorum of members has
 // written it to their fsync'd write-ahead logs, so a committed Update is

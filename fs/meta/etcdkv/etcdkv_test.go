@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -129,5 +130,41 @@ func TestRequestTimeout(t *testing.T) {
 	})
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Get from a stopped cluster = %v; want DeadlineExceeded", err)
+	}
+}
+
+// A View's Reader serves goroutines at once, all at the revision of the
+// first read.
+func TestViewConcurrentReaders(t *testing.T) {
+	kv := openKV(t, sharedCluster(t, 1), "")
+	put(t, kv, "k", "1", "l", "1")
+	err := kv.View(t.Context(), func(r meta.Reader) error {
+		var wg sync.WaitGroup
+		errs := make(chan error, 8)
+		for i := range 8 {
+			wg.Go(func() {
+				if i%2 == 0 {
+					_, err := r.Get([]byte("k"))
+					errs <- err
+					return
+				}
+				errs <- r.Scan(nil, nil, func(k, v []byte) error { return nil })
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				return err
+			}
+		}
+		put(t, kv, "k", "2")
+		if v, err := r.Get([]byte("k")); err != nil || string(v) != "1" {
+			t.Errorf("Get(k) after a later commit = %q, %v; want 1", v, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -33,10 +33,9 @@ func TestTooBig(t *testing.T) {
 			return nil
 		}},
 		{"too many reads", func(tx meta.Txn) error {
-			for i := range etcdkv.DefaultMaxTxnOps + 1 {
-				if _, err := tx.Get(key(i)); !errors.Is(err, meta.ErrNotFound) {
-					return err
-				}
+			// Every key a Scan visits is compared at commit.
+			if err := tx.Scan([]byte("r"), []byte("s"), func(k, v []byte) error { return nil }); err != nil {
+				return err
 			}
 			return tx.Set([]byte("x"), nil)
 		}},
@@ -53,6 +52,24 @@ func TestTooBig(t *testing.T) {
 			return tx.Set([]byte("huge"), make([]byte, 3<<20))
 		}},
 	}
+	// Keys to scan, in two transactions.
+	for _, half := range [][2]int{{0, etcdkv.DefaultMaxTxnOps / 2}, {etcdkv.DefaultMaxTxnOps / 2, etcdkv.DefaultMaxTxnOps + 1}} {
+		err := kv.Update(t.Context(), func(tx meta.Txn) error {
+			for i := half[0]; i < half[1]; i++ {
+				if err := tx.Set(fmt.Appendf(nil, "r%06d", i), nil); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	before, err := viewKeys(t, kv)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := kv.Update(t.Context(), tt.fn)
@@ -60,8 +77,8 @@ func TestTooBig(t *testing.T) {
 				t.Fatalf("Update = %v; want ErrTooBig", err)
 			}
 			keys, err := viewKeys(t, kv)
-			if err != nil || len(keys) != 0 {
-				t.Errorf("after a failed Update the store holds %d keys (%v)", len(keys), err)
+			if err != nil || len(keys) != len(before) {
+				t.Errorf("after a failed Update the store holds %d keys, not %d (%v)", len(keys), len(before), err)
 			}
 		})
 	}

@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -22,12 +24,13 @@ const (
 	pageBytes = 4 << 20
 )
 
-// txn is a View's reader or an Update's transaction. It is not safe for
-// concurrent use, but fn may call it from inside its own Scan callbacks.
+// txn is a View's reader, safe for concurrent use, or an Update's
+// transaction, which is not (but fn may call it from its Scan callbacks).
 type txn struct {
-	kv  *KV
-	ctx context.Context
-	rev int64 // the revision every read is served at; 0 before the first
+	kv    *KV
+	ctx   context.Context
+	rev   atomic.Int64 // the revision every read is served at; 0 before the first
+	revMu sync.Mutex   // held by the first read
 
 	// For Updates only (reads is nil in a View):
 	reads   map[string]read // what the transaction read, by key
@@ -48,7 +51,7 @@ type read struct {
 // no bound.
 type span struct{ start, end []byte }
 
-func newUpdate(kv *KV, ctx context.Context) *txn {
+func newUpdate(ctx context.Context, kv *KV) *txn {
 	return &txn{kv: kv, ctx: ctx, reads: make(map[string]read)}
 }
 
@@ -236,6 +239,12 @@ func (t *txn) Delete(key []byte) error {
 // revision are served by any member that has applied it, without a round
 // of consensus.
 func (t *txn) rangeAt(key, end string, limit int64) (*clientv3.GetResponse, error) {
+	rev := t.rev.Load()
+	if rev == 0 { // the first read; concurrent ones (in a View) wait for it
+		t.revMu.Lock()
+		defer t.revMu.Unlock()
+		rev = t.rev.Load()
+	}
 	opts := make([]clientv3.OpOption, 0, 4)
 	if end != "" {
 		opts = append(opts, clientv3.WithRange(end))
@@ -243,8 +252,8 @@ func (t *txn) rangeAt(key, end string, limit int64) (*clientv3.GetResponse, erro
 	if limit > 0 {
 		opts = append(opts, clientv3.WithLimit(limit))
 	}
-	if t.rev != 0 {
-		opts = append(opts, clientv3.WithRev(t.rev), clientv3.WithSerializable())
+	if rev != 0 {
+		opts = append(opts, clientv3.WithRev(rev), clientv3.WithSerializable())
 	}
 	ctx, cancel := t.kv.rpcContext(t.ctx)
 	defer cancel()
@@ -253,17 +262,17 @@ func (t *txn) rangeAt(key, end string, limit int64) (*clientv3.GetResponse, erro
 		resp, err = t.kv.client.Get(ctx, key, opts[:len(opts)-1]...)
 	}
 	if err != nil {
-		if errors.Is(err, rpctypes.ErrCompacted) && t.reads != nil {
-			t.restart = true
-		}
-		err = fmt.Errorf("etcdkv: read at revision %d: %w", t.rev, err)
-		if t.err == nil {
-			t.err = err
+		err = fmt.Errorf("etcdkv: read at revision %d: %w", rev, err)
+		if t.reads != nil {
+			t.restart = t.restart || errors.Is(err, rpctypes.ErrCompacted)
+			if t.err == nil {
+				t.err = err
+			}
 		}
 		return nil, err
 	}
-	if t.rev == 0 {
-		t.rev = resp.Header.Revision
+	if rev == 0 {
+		t.rev.Store(resp.Header.Revision)
 	}
 	return resp, nil
 }

@@ -56,7 +56,7 @@ func (kv *KV) Update(ctx context.Context, fn func(meta.Txn) error) error {
 // update runs fn once and commits; it returns errConflict (wrapped) if it
 // should run again.
 func (kv *KV) update(ctx context.Context, fn func(meta.Txn) error) error {
-	t := newUpdate(kv, ctx)
+	t := newUpdate(ctx, kv)
 	err := fn(t)
 	switch {
 	case t.restart: // its revision was compacted while fn ran
@@ -87,7 +87,7 @@ func (t *txn) commit() error {
 		// Every key now in the range was last changed at or before rev:
 		// nothing was created or modified there since the transaction's
 		// reads. (Deletions show in the per-key compares above.)
-		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(p+string(s.start)), "<", t.rev+1).WithRange(end))
+		cmps = append(cmps, clientv3.Compare(clientv3.ModRevision(p+string(s.start)), "<", t.rev.Load()+1).WithRange(end))
 	}
 	ops := make([]clientv3.Op, 0, t.writes.len())
 	for _, w := range t.writes.all() {

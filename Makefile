@@ -39,8 +39,9 @@ lint: staticcheck-install ## gofmt, go vet and staticcheck
 staticcheck-install:
 	@[[ -x "$(STATICCHECK)" ]] || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
-test: lint ## lint, then every test with the race detector
+test: lint ## lint, then every test with the race detector (fs core also on etcd)
 	CGO_ENABLED=1 $(GO) test -race -timeout 25m $(TESTFLAGS) ./...
+	CAIRN_TEST_META=etcd CGO_ENABLED=1 $(GO) test -race -short -timeout 10m $(TESTFLAGS) ./fs/
 
 bench: ## the end-to-end benchmark (if bench/ has a main) and the chunk benchmarks
 	@if [[ -n "$$($(GO) list -f '{{if eq .Name "main"}}main{{end}}' ./bench 2>/dev/null)" ]]; then \

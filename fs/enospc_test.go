@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/cairn-storage/cairn/chunks"
-	"github.com/cairn-storage/cairn/fs/meta/badgerkv"
 )
 
 // TestDiskFull fills a small chunk store: the writer gets ENOSPC, what
@@ -24,10 +23,7 @@ func TestDiskFull(t *testing.T) {
 		t.Fatalf("mount tmpfs: %v", err)
 	}
 	t.Cleanup(func() { syscall.Unmount(small, syscall.MNT_DETACH) })
-	kv, err := badgerkv.Open(t.TempDir(), badgerkv.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	kv := openTestKV(t, t.TempDir())
 	defer kv.Close()
 	store, err := chunks.OpenLocal(small, chunks.LocalOptions{})
 	if err != nil {

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/cairn-storage/cairn/chunks"
-	"github.com/cairn-storage/cairn/fs/meta/badgerkv"
+	"github.com/cairn-storage/cairn/fs/meta"
 )
 
 // testParams are small chunking bounds so tests cross chunk boundaries.
@@ -15,7 +15,7 @@ var testParams = chunks.Params{Min: 4 << 10, Avg: 16 << 10, Max: 64 << 10}
 
 type testEnv struct {
 	fs    *FS
-	kv    *badgerkv.KV
+	kv    meta.KV
 	store *chunks.Local
 	dir   string
 }
@@ -29,10 +29,7 @@ func newEnv(t *testing.T) *testEnv {
 
 func openEnv(t *testing.T, dir string) *testEnv {
 	t.Helper()
-	kv, err := badgerkv.Open(dir+"/meta", badgerkv.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	kv := openTestKV(t, dir)
 	store, err := chunks.OpenLocal(dir, chunks.LocalOptions{})
 	if err != nil {
 		t.Fatal(err)

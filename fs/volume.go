@@ -185,7 +185,7 @@ func (f *FS) ResumeDeletes(ctx context.Context) error {
 }
 
 // purgeBatch bounds the keys deleted by one transaction.
-const purgeBatch = 5000
+const purgeBatch = 2000
 
 // purgePrefix deletes every key under prefix, in transactions of bounded size.
 func (f *FS) purgePrefix(ctx context.Context, prefix []byte) error {

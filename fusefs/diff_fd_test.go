@@ -56,13 +56,13 @@ func (df *differ) stepReopen() step {
 		i := df.rnd.IntN(len(df.fds))
 		p := df.fds[i]
 		df.fds = append(df.fds[:i], df.fds[i+1:]...)
-		return pathStep("close fd of "+p.path, func(side int) outcome {
+		return dataStep("close fd of "+p.path, func(side int) outcome {
 			return errOnly(syscall.Close(p.fd[side]))
 		}, p.path)
 	}
 	p, flags, m := df.pick(), openFlags[df.rnd.IntN(len(openFlags))], df.mode()
 	var pair fdPair
-	return pathStep(fmt.Sprintf("open %s flags %#x mode %o", p, flags, m), func(side int) outcome {
+	return nameStep(fmt.Sprintf("open %s flags %#x mode %o", p, flags, m), func(side int) outcome {
 		fd, err := syscall.Open(df.path(side, p), flags, m)
 		if err != nil {
 			return errOnly(err)
@@ -86,6 +86,7 @@ func (df *differ) fdStep(desc string, fn func(fd int) outcome) step {
 		desc:    fmt.Sprintf("%s on fd of %s (flags %#x)", desc, p.path, p.flags),
 		apply:   func(side int) outcome { return fn(p.fd[side]) },
 		touched: []string{p.path},
+		content: true,
 		fd:      i,
 	}
 }

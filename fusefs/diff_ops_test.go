@@ -2,6 +2,7 @@ package fusefs
 
 import (
 	"fmt"
+	"path/filepath"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -31,7 +32,7 @@ var opWeights = []struct {
 	{3, (*differ).stepSymlink}, {4, (*differ).stepChmod}, {4, (*differ).stepSetxattr},
 	{2, (*differ).stepGetxattr}, {2, (*differ).stepRemovexattr}, {5, (*differ).stepReopen},
 	{10, (*differ).stepFdWrite}, {5, (*differ).stepFdRead}, {3, (*differ).stepFtruncate},
-	{2, (*differ).stepFallocate}, {0, (*differ).stepFsync}, {2, (*differ).stepReadlink},
+	{2, (*differ).stepFallocate}, {1, (*differ).stepFsync}, {2, (*differ).stepReadlink},
 }
 
 var totalWeight = func() int {
@@ -53,32 +54,63 @@ func (df *differ) randomStep() step {
 	panic("unreachable")
 }
 
-func (df *differ) pick() string   { return diffPaths[df.rnd.IntN(len(diffPaths))] }
-func (df *differ) mode() uint32   { return diffModes[df.rnd.IntN(len(diffModes))] }
-func errOnly(err error) outcome   { return outcome{errno: errnoOf(err)} }
+func (df *differ) pick() string { return diffPaths[df.rnd.IntN(len(diffPaths))] }
+
+// pickKind mostly picks a path whose name starts with kind ('f' files,
+// 'd' directories), so that more operations succeed.
+func (df *differ) pickKind(kind byte) string {
+	for df.rnd.IntN(4) != 0 {
+		if p := df.pick(); filepath.Base(p)[0] == kind {
+			return p
+		}
+	}
+	return df.pick()
+}
+func (df *differ) mode() uint32 { return diffModes[df.rnd.IntN(len(diffModes))] }
+func errOnly(err error) outcome { return outcome{errno: errnoOf(err)} }
+
+// pathStep is a step on paths that compares their state afterwards;
+// dataStep also compares their contents, nameStep their directories.
 func pathStep(desc string, apply func(int) outcome, paths ...string) step {
 	return step{desc: desc, apply: apply, touched: paths, fd: -1}
 }
 
-// size returns a random write or truncate length: mostly small, at times
+func dataStep(desc string, apply func(int) outcome, paths ...string) step {
+	s := pathStep(desc, apply, paths...)
+	s.content = true
+	return s
+}
+
+func nameStep(desc string, apply func(int) outcome, paths ...string) step {
+	s := pathStep(desc, apply, paths...)
+	s.parents = true
+	return s
+}
+
+// size returns a random write or read length: mostly small, at times
 // large enough for several content-defined chunks.
 func (df *differ) size() int {
 	switch r := df.rnd.IntN(100); {
-	case r < 70:
+	case r < 75:
 		return df.rnd.IntN(8 << 10)
-	case r < 95:
-		return df.rnd.IntN(256 << 10)
+	case r < 98:
+		return df.rnd.IntN(128 << 10)
 	default:
 		return df.rnd.IntN(2 << 20)
 	}
 }
 
-// offset returns a random file offset, at times far past the end.
+// offset returns a random file offset or size, at times far past the
+// end of the data.
 func (df *differ) offset() int64 {
-	if df.rnd.IntN(10) == 0 {
+	switch r := df.rnd.IntN(100); {
+	case r < 85:
+		return df.rnd.Int64N(256 << 10)
+	case r < 97:
+		return df.rnd.Int64N(1 << 20)
+	default:
 		return df.rnd.Int64N(8 << 20)
 	}
-	return df.rnd.Int64N(1 << 20)
 }
 
 // content returns n random bytes; both sides get the same slice.
@@ -94,8 +126,8 @@ func (df *differ) content(n int) []byte {
 }
 
 func (df *differ) stepWrite() step {
-	p, off, data := df.pick(), df.offset(), df.content(df.size())
-	return pathStep(fmt.Sprintf("write %s [%d,+%d)", p, off, len(data)), func(side int) outcome {
+	p, off, data := df.pickKind('f'), df.offset(), df.content(df.size())
+	return dataStep(fmt.Sprintf("write %s [%d,+%d)", p, off, len(data)), func(side int) outcome {
 		fd, err := syscall.Open(df.path(side, p), syscall.O_WRONLY, 0)
 		if err != nil {
 			return errOnly(err)
@@ -107,7 +139,7 @@ func (df *differ) stepWrite() step {
 }
 
 func (df *differ) stepCreate() step {
-	p, m := df.pick(), df.mode()
+	p, m := df.pickKind('f'), df.mode()
 	flags := syscall.O_CREAT | syscall.O_WRONLY
 	if df.rnd.IntN(3) == 0 {
 		flags |= syscall.O_EXCL
@@ -116,7 +148,7 @@ func (df *differ) stepCreate() step {
 		flags |= syscall.O_TRUNC
 	}
 	data := df.content(df.rnd.IntN(4 << 10))
-	return pathStep(fmt.Sprintf("create %s flags %#x mode %o +%d", p, flags, m, len(data)), func(side int) outcome {
+	return dataStep(fmt.Sprintf("create %s flags %#x mode %o +%d", p, flags, m, len(data)), func(side int) outcome {
 		fd, err := syscall.Open(df.path(side, p), flags, m)
 		if err != nil {
 			return errOnly(err)
@@ -128,7 +160,7 @@ func (df *differ) stepCreate() step {
 }
 
 func (df *differ) stepRead() step {
-	p, off, n := df.pick(), df.offset(), df.size()
+	p, off, n := df.pickKind('f'), df.offset(), df.size()
 	return pathStep(fmt.Sprintf("read %s [%d,+%d)", p, off, n), func(side int) outcome {
 		fd, err := syscall.Open(df.path(side, p), syscall.O_RDONLY, 0)
 		if err != nil {
@@ -145,8 +177,8 @@ func (df *differ) stepRead() step {
 }
 
 func (df *differ) stepTruncate() step {
-	p, size := df.pick(), df.offset()
-	return pathStep(fmt.Sprintf("truncate %s %d", p, size), func(side int) outcome {
+	p, size := df.pickKind('f'), df.offset()
+	return dataStep(fmt.Sprintf("truncate %s %d", p, size), func(side int) outcome {
 		return errOnly(syscall.Truncate(df.path(side, p), size))
 	}, p)
 }
@@ -154,42 +186,42 @@ func (df *differ) stepTruncate() step {
 func (df *differ) stepRename() step {
 	from, to := df.pick(), df.pick()
 	flags := []uint{0, 0, 0, unix.RENAME_NOREPLACE, unix.RENAME_EXCHANGE}[df.rnd.IntN(5)]
-	return pathStep(fmt.Sprintf("rename %s %s flags %d", from, to, flags), func(side int) outcome {
+	return nameStep(fmt.Sprintf("rename %s %s flags %d", from, to, flags), func(side int) outcome {
 		return errOnly(unix.Renameat2(unix.AT_FDCWD, df.path(side, from), unix.AT_FDCWD, df.path(side, to), flags))
 	}, from, to)
 }
 
 func (df *differ) stepLink() step {
 	from, to := df.pick(), df.pick()
-	return pathStep(fmt.Sprintf("link %s %s", from, to), func(side int) outcome {
+	return nameStep(fmt.Sprintf("link %s %s", from, to), func(side int) outcome {
 		return errOnly(syscall.Link(df.path(side, from), df.path(side, to)))
 	}, from, to)
 }
 
 func (df *differ) stepUnlink() step {
 	p := df.pick()
-	return pathStep("unlink "+p, func(side int) outcome {
+	return nameStep("unlink "+p, func(side int) outcome {
 		return errOnly(syscall.Unlink(df.path(side, p)))
 	}, p)
 }
 
 func (df *differ) stepMkdir() step {
-	p, m := df.pick(), df.mode()
-	return pathStep(fmt.Sprintf("mkdir %s %o", p, m), func(side int) outcome {
+	p, m := df.pickKind('d'), df.mode()
+	return nameStep(fmt.Sprintf("mkdir %s %o", p, m), func(side int) outcome {
 		return errOnly(syscall.Mkdir(df.path(side, p), m))
 	}, p)
 }
 
 func (df *differ) stepRmdir() step {
-	p := df.pick()
-	return pathStep("rmdir "+p, func(side int) outcome {
+	p := df.pickKind('d')
+	return nameStep("rmdir "+p, func(side int) outcome {
 		return errOnly(syscall.Rmdir(df.path(side, p)))
 	}, p)
 }
 
 func (df *differ) stepSymlink() step {
 	p, target := df.pick(), diffTargets[df.rnd.IntN(len(diffTargets))]
-	return pathStep(fmt.Sprintf("symlink %s -> %s", p, target), func(side int) outcome {
+	return nameStep(fmt.Sprintf("symlink %s -> %s", p, target), func(side int) outcome {
 		return errOnly(syscall.Symlink(target, df.path(side, p)))
 	}, p)
 }

@@ -2,7 +2,6 @@ package fusefs
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"syscall"
 
@@ -45,6 +44,7 @@ var (
 	_ gofs.FileSeekdirer    = (*dirHandle)(nil)
 	_ gofs.FileLookuper     = (*dirHandle)(nil)
 	_ gofs.FileFsyncdirer   = (*dirHandle)(nil)
+	_ gofs.FileReleasedirer = (*dirHandle)(nil)
 )
 
 // OpendirHandle opens directory n for reading, checking read permission.
@@ -60,24 +60,47 @@ func (n *node) OpendirHandle(ctx context.Context, _ uint32) (gofs.FileHandle, ui
 	if errno != 0 {
 		return nil, 0, errno
 	}
-	return &dirHandle{n: n, attr: a}, 0, 0
+	d := &dirHandle{n: n, attr: a}
+	n.mu.Lock()
+	if n.dirs == nil {
+		n.dirs = map[*dirHandle]struct{}{}
+	}
+	n.dirs[d] = struct{}{}
+	n.mu.Unlock()
+	return d, 0, 0
 }
 
-// stat passes through the result of a GetAttr of the open directory,
-// remembering it. When the directory has been removed (fs deletes an
-// empty directory at once) it gives the last attributes seen, with no
-// links: fstat of an open, removed directory works as on a local disk.
-func (d *dirHandle) stat(a fs.Attr, err error) (fs.Attr, error) {
+// seen records the latest attributes of directory n in its open handles.
+func (n *node) seen(a fs.Attr) {
+	if !a.IsDir() {
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for d := range n.dirs {
+		d.mu.Lock()
+		d.attr = a
+		d.mu.Unlock()
+	}
+}
+
+// removed gives the attributes of the open directory after fs deleted
+// it (fs deletes an empty directory at once): the last ones seen, with
+// no links, so that fstat of an open, removed directory works as on a
+// local disk.
+func (d *dirHandle) removed() fs.Attr {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	switch {
-	case err == nil:
-		d.attr = a
-	case errors.Is(err, syscall.ENOENT):
-		a, err = d.attr, nil
-		a.Nlink = 0
-	}
-	return a, err
+	a := d.attr
+	a.Nlink = 0
+	return a
+}
+
+// Releasedir forgets the handle.
+func (d *dirHandle) Releasedir(context.Context, uint32) {
+	d.n.mu.Lock()
+	delete(d.n.dirs, d)
+	d.n.mu.Unlock()
 }
 
 // Readdirent returns the next entry: ".", "..", then the directory's

@@ -28,33 +28,39 @@ var (
 
 // Open opens the regular file n.
 func (n *node) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uint32, syscall.Errno) {
-	return n.m.open(newRequest(ctx), n.ino(), flags, false)
+	fh, errno := n.m.open(newRequest(ctx), n.ino(), flags, false)
+	if errno != 0 {
+		return nil, 0, errno
+	}
+	return fh, 0, 0
 }
 
 // open opens ino for r. A file the caller has just created is opened
 // whatever its mode says, as open(2) with O_CREAT does.
-func (m *mount) open(r *request, ino fs.Ino, flags uint32, created bool) (*fileHandle, uint32, syscall.Errno) {
-	if m.writeback {
+func (m *mount) open(r *request, ino fs.Ino, flags uint32, created bool) (*fileHandle, syscall.Errno) {
+	if m.opts.Writeback {
 		flags &^= syscall.O_APPEND // the kernel places appends itself
+	}
+	if !created && (flags&syscall.O_ACCMODE != syscall.O_RDONLY || flags&syscall.O_TRUNC != 0) {
+		r.loadGroups() // writes may drop set-group-ID, depending on them
+	}
+	open := m.vol.Open
+	if created {
+		open = m.vol.OpenCreated
 	}
 	var h *fs.Handle
 	errno := m.do(r, "open", func(c *fs.Caller) (err error) {
-		h, err = m.vol.Open(r.ctx, c, ino, int(flags))
+		h, err = open(r.ctx, c, ino, int(flags))
 		return err
 	})
-	if errno == syscall.EACCES && created {
-		var err error
-		h, err = m.vol.Open(r.ctx, nil, ino, int(flags))
-		errno = m.errno("open", err)
-	}
 	if errno != 0 {
-		return nil, 0, errno
+		return nil, errno
 	}
 	fh := &fileHandle{m: m, h: h}
 	m.mu.Lock()
 	m.handles[fh] = struct{}{}
 	m.mu.Unlock()
-	return fh, 0, 0
+	return fh, 0
 }
 
 // Read reads up to len(dest) bytes at off.

@@ -26,6 +26,7 @@ const roleEnv = "CAIRN_FUSEFS_ROLE"
 var childRoles = map[string]func() error{
 	"crash": crashChild,
 	"perm":  permChild,
+	"diff":  diffChild,
 }
 
 func TestMain(m *testing.M) {

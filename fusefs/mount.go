@@ -30,8 +30,9 @@ type Options struct {
 	NegativeTimeout time.Duration
 	// Writeback enables the kernel's writeback cache.
 	Writeback bool
-	// AllowOther lets users other than the mounting one use the mount;
-	// nil means true when running as root.
+	// AllowOther lets users other than the mounting one use the mount
+	// (mount option allow_other); nil means true when running as root.
+	// Unprivileged mounts need user_allow_other in /etc/fuse.conf for it.
 	AllowOther *bool
 	// Debug logs every FUSE request.
 	Debug bool
@@ -80,11 +81,10 @@ type Server struct {
 
 // mount is the state every node shares.
 type mount struct {
-	vol       *fs.Volume
-	log       *slog.Logger
-	opts      Options
-	attrTTL   time.Duration
-	writeback bool
+	vol     *fs.Volume
+	log     *slog.Logger
+	opts    Options
+	attrTTL time.Duration
 
 	mu      sync.Mutex
 	handles map[*fileHandle]struct{} // open files, released at unmount
@@ -100,7 +100,7 @@ const maxReadAhead = 128 << 10
 // mount. The caller keeps ownership of vol: close it after Unmount.
 func Mount(vol *fs.Volume, mountpoint string, opts Options) (*Server, error) {
 	opts.setDefaults(vol)
-	m := &mount{vol: vol, log: opts.Logger, opts: opts, writeback: opts.Writeback,
+	m := &mount{vol: vol, log: opts.Logger, opts: opts,
 		attrTTL: *timeout(opts.AttrTimeout, time.Second), handles: map[*fileHandle]struct{}{}}
 	root := &node{m: m}
 	raw := gofs.NewNodeFS(root, m.nodeOptions())
@@ -144,7 +144,7 @@ func (m *mount) mountOptions() *fuse.MountOptions {
 		Name:          "cairn",
 		DirectMount:   root,
 		Debug:         m.opts.Debug,
-		Logger:        slog.NewLogLogger(m.log.Handler(), slog.LevelDebug),
+		Logger:        slog.NewLogLogger(m.log.Handler(), fuseLogLevel(m.opts.Debug)),
 		// fs clears set-user-ID and set-group-ID itself on write,
 		// truncate and chown; without this the kernel would do it with
 		// a SETATTR from the writer, which fs refuses to non-owners.
@@ -153,10 +153,19 @@ func (m *mount) mountOptions() *fuse.MountOptions {
 	if m.opts.ReadOnly {
 		o.Options = append(o.Options, "ro")
 	}
-	if m.writeback {
+	if m.opts.Writeback {
 		o.ExtraCapabilities |= fuse.CAP_WRITEBACK_CACHE
 	}
 	return o
+}
+
+// fuseLogLevel is the level of go-fuse's own messages: they are the
+// point of Debug, and otherwise only report trouble.
+func fuseLogLevel(debug bool) slog.Level {
+	if debug {
+		return slog.LevelInfo
+	}
+	return slog.LevelWarn
 }
 
 // FUSE returns the go-fuse server, for callers that need its details.

@@ -90,11 +90,11 @@ func (n *node) Create(ctx context.Context, name string, flags, mode uint32, out 
 	if errno != 0 {
 		return nil, nil, 0, errno
 	}
-	fh, fuseFlags, errno := n.m.open(r, a.Ino, flags, created)
+	fh, errno := n.m.open(r, a.Ino, flags, created)
 	if errno != 0 {
 		return nil, nil, 0, errno
 	}
-	return n.child(ctx, &a, out), fh, fuseFlags, 0
+	return n.child(ctx, &a, out), fh, 0, 0
 }
 
 // Tmpfile creates an open file in no directory (O_TMPFILE), as a hidden
@@ -112,7 +112,7 @@ func (n *node) Tmpfile(ctx context.Context, flags, mode uint32, out *fuse.EntryO
 	if errno != 0 {
 		return nil, nil, 0, errno
 	}
-	fh, fuseFlags, errno := n.m.open(r, a.Ino, flags, true)
+	fh, errno := n.m.open(r, a.Ino, flags, true)
 	if errno == 0 {
 		errno = n.m.errno("tmpfile", n.m.vol.Unlink(r.ctx, nil, n.ino(), name))
 	}
@@ -126,7 +126,7 @@ func (n *node) Tmpfile(ctx context.Context, flags, mode uint32, out *fuse.EntryO
 		_ = n.m.vol.Unlink(r.ctx, nil, n.ino(), name)
 		return nil, nil, 0, errno
 	}
-	return n.child(ctx, &a, out), fh, fuseFlags, 0
+	return n.child(ctx, &a, out), fh, 0, 0
 }
 
 func (m *mount) getattr(ctx context.Context, ino fs.Ino) (fs.Attr, syscall.Errno) {

@@ -2,6 +2,8 @@ package fusefs
 
 import (
 	"context"
+	"errors"
+	"sync"
 	"syscall"
 
 	gofs "github.com/hanwen/go-fuse/v2/fs"
@@ -10,11 +12,15 @@ import (
 	"github.com/cairn-storage/cairn/fs"
 )
 
-// node is one inode of the volume as go-fuse sees it. It holds no state
-// of its own: its inode number is its StableAttr.Ino.
+// node is one inode of the volume as go-fuse sees it; its inode number
+// is its StableAttr.Ino. The only state it keeps is its open directory
+// handles (see dirHandle.stat).
 type node struct {
 	gofs.Inode
 	m *mount
+
+	mu   sync.Mutex
+	dirs map[*dirHandle]struct{}
 }
 
 var (
@@ -85,12 +91,13 @@ func (n *node) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*go
 // the handle of fstat, or any open handle of n (go-fuse picks one).
 func (n *node) Getattr(ctx context.Context, f gofs.FileHandle, out *fuse.AttrOut) syscall.Errno {
 	a, err := n.m.vol.GetAttr(context.WithoutCancel(ctx), n.ino())
-	if d, ok := f.(*dirHandle); ok {
-		a, err = d.stat(a, err)
+	if d, ok := f.(*dirHandle); ok && errors.Is(err, syscall.ENOENT) {
+		a, err = d.removed(), nil
 	}
 	if err != nil {
 		return n.m.errno("getattr", err)
 	}
+	n.seen(a)
 	fillAttr(&out.Attr, &a)
 	return 0
 }
@@ -101,8 +108,8 @@ func (n *node) Setattr(ctx context.Context, f gofs.FileHandle, in *fuse.SetAttrI
 	r := newRequest(ctx)
 	_, byHandle := f.(*fileHandle)
 	sa := setAttrIn(in, byHandle)
-	if (sa.Mode != nil && *sa.Mode&syscall.S_ISGID != 0) || sa.Gid != nil {
-		r.loadGroups() // fs may silently drop set-group-ID without them
+	if (sa.Mode != nil && *sa.Mode&syscall.S_ISGID != 0) || sa.Uid != nil || sa.Gid != nil || sa.Size != nil {
+		r.loadGroups() // whether set-group-ID survives depends on them
 	}
 	var a fs.Attr
 	errno := n.m.do(r, "setattr", func(c *fs.Caller) (err error) {
@@ -112,6 +119,7 @@ func (n *node) Setattr(ctx context.Context, f gofs.FileHandle, in *fuse.SetAttrI
 	if errno != 0 {
 		return errno
 	}
+	n.seen(a)
 	fillAttr(&out.Attr, &a)
 	out.SetTimeout(n.m.attrTTL)
 	return 0

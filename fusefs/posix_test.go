@@ -17,7 +17,7 @@ var posixSkips = map[string]string{
 }
 
 // TestPosix runs go-fuse's POSIX conformance suite, each test on a fresh
-// volume and mount.
+// volume and mount, with and without the kernel's writeback cache.
 func TestPosix(t *testing.T) {
 	requireFUSE(t)
 	d := openData(t, t.TempDir(), nil)
@@ -26,14 +26,17 @@ func TestPosix(t *testing.T) {
 		names = append(names, name)
 	}
 	slices.Sort(names)
-	for _, name := range names {
-		t.Run(name, func(t *testing.T) {
-			if reason, ok := posixSkips[name]; ok {
-				t.Skip(reason)
-			}
-			vol := newVolume(t, d, "posix-"+strings.ToLower(name))
-			mnt := mountVolume(t, vol, Options{})
-			posixtest.All[name](t, mnt)
-		})
+	for _, writeback := range []bool{false, true} {
+		mode := map[bool]string{false: "default", true: "writeback"}[writeback]
+		for _, name := range names {
+			t.Run(mode+"/"+name, func(t *testing.T) {
+				if reason, ok := posixSkips[name]; ok {
+					t.Skip(reason)
+				}
+				vol := newVolume(t, d, mode+"-"+strings.ToLower(name))
+				mnt := mountVolume(t, vol, Options{Writeback: writeback})
+				posixtest.All[name](t, mnt)
+			})
+		}
 	}
 }

@@ -34,7 +34,11 @@ func newApp() *cli.App {
 			nfsCommand(),
 			fsckCommand(),
 			statsCommand(),
+			snapshotCommand(),
+			gcCommand(),
+			clusterCommand(),
 			csiCommand(),
+			k8sCommand(),
 		},
 	}
 }

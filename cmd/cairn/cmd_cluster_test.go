@@ -1,0 +1,115 @@
+package main
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/cairn-storage/cairn/chunks"
+	"github.com/cairn-storage/cairn/chunks/chunkstest"
+	"github.com/cairn-storage/cairn/cluster"
+)
+
+// runCairn runs the CLI with args and returns what it printed.
+func runClusterCLI(t *testing.T, args ...string) string {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout := os.Stdout
+	os.Stdout = w
+	done := make(chan []byte)
+	go func() { b, _ := io.ReadAll(r); done <- b }()
+	err = newApp().Run(append([]string{"cairn"}, args...))
+	os.Stdout = stdout
+	w.Close()
+	out := <-done
+	if err != nil {
+		t.Fatalf("cairn %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// startClusterNode runs openCluster as `cairn server` would, with args.
+func startClusterNode(t *testing.T, args ...string) *cluster.Store {
+	t.Helper()
+	local, err := chunks.OpenLocal(t.TempDir(), chunks.LocalOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var store chunks.Store
+	var stop func() error
+	app := &cli.App{
+		Flags: append(clusterFlags(), &cli.StringFlag{Name: "data", Value: t.TempDir()}),
+		Action: func(c *cli.Context) (err error) {
+			store, stop, err = openCluster(c, local)
+			return err
+		},
+	}
+	if err := app.Run(append([]string{"server"}, args...)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		store.Close()
+		stop()
+		local.Close()
+	})
+	return store.(*cluster.Store)
+}
+
+// TestClusterCommands makes credentials with `cluster init` and `cluster
+// cert`, starts two nodes through the server flags, and checks members,
+// status and drain against them.
+func TestClusterCommands(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "pki")
+	runClusterCLI(t, "cluster", "init", "--out", dir, "--nodes", "n1,n2")
+	runClusterCLI(t, "cluster", "cert", "--ca", dir, "--node", "n3", "--out", filepath.Join(dir, "n3"))
+	for _, f := range []string{"ca.crt", "ca.key", "gossip.key", "n1/node.key", "n2/gossip.key", "n3/node.crt", "admin/node.crt"} {
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	node := func(name string, join ...string) *cluster.Store {
+		args := []string{"--tls-dir", filepath.Join(dir, name), "--node-name", name, "--capacity", "1GiB",
+			"--bind", "127.0.0.1:0", "--rpc-listen", "127.0.0.1:0", "--zone", "z-" + name,
+			"--repair-interval", "100ms", "--settle", "200ms", "--repair-bandwidth", "100MiB"}
+		for _, j := range join {
+			args = append(args, "--join", j)
+		}
+		return startClusterNode(t, args...)
+	}
+	s1 := node("n1")
+	s2 := node("n2", s1.Node().GossipAddr())
+	admin := []string{"--addr", s1.Node().RPCAddr(), "--tls-dir", filepath.Join(dir, "admin")}
+
+	members := runClusterCLI(t, append([]string{"cluster", "members"}, admin...)...)
+	if !strings.Contains(members, "n1") || !strings.Contains(members, "n2") || !strings.Contains(members, "z-n2") {
+		t.Fatalf("members:\n%s", members)
+	}
+	data := chunkstest.Random(5000, 1)
+	if err := s1.Put(t.Context(), chunks.Sum(data), data, chunks.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s1.Sync(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	status := runClusterCLI(t, append([]string{"cluster", "status"}, admin...)...)
+	if !strings.Contains(status, "n2") || !strings.Contains(status, "1.0 GiB") {
+		t.Fatalf("status:\n%s", status)
+	}
+	if js := runClusterCLI(t, append([]string{"cluster", "status", "--json"}, admin...)...); strings.Count(js, `"Chunks": 1,`) != 2 {
+		t.Fatalf("status --json: want the chunk on both nodes:\n%s", js)
+	}
+	out := runClusterCLI(t, append(append([]string{"cluster", "drain"}, admin...), "n2")...)
+	if !strings.Contains(out, "n2 is drained") {
+		t.Fatalf("drain:\n%s", out)
+	}
+	if got, err := s2.Get(t.Context(), chunks.Sum(data)); err != nil || len(got) != len(data) {
+		t.Fatalf("Get after drain: %v", err)
+	}
+}

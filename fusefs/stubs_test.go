@@ -1,4 +1,0 @@
-package fusefs
-
-func crashChild() error { return nil }
-func permChild() error  { return nil }

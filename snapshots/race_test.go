@@ -1,0 +1,6 @@
+//go:build race
+
+package snapshots
+
+// raceEnabled scales tests down under the race detector.
+const raceEnabled = true

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cairn-storage/cairn/chunks"
 	"github.com/cairn-storage/cairn/fs"
+	"github.com/cairn-storage/cairn/fs/meta"
 	"github.com/cairn-storage/cairn/fs/meta/badgerkv"
 )
 
@@ -42,19 +43,30 @@ type Options struct {
 	CacheBytes int64
 	// FS tunes the filesystem.
 	FS fs.Options
+	// OpenKV, if set, opens the metadata store instead of badger in
+	// DIR/meta (etcd for clusters); the returned function closes it.
+	OpenKV func() (meta.KV, func() error, error)
+	// OpenChunks, if set, turns the local chunk store into the one the
+	// filesystem uses (a cluster's); the returned function runs after the
+	// store is closed and before local is. With NoLocal, local is nil.
+	OpenChunks func(local *chunks.Local) (chunks.Store, func() error, error)
+	// NoLocal skips the local chunk store: a gateway holds no chunks.
+	NoLocal bool
 }
 
 // Data is an open data directory.
 type Data struct {
 	Dir    string
-	KV     *badgerkv.KV
-	Local  *chunks.Local
-	Chunks chunks.Store // Local behind the cache
+	KV     meta.KV
+	Local  *chunks.Local // nil on a gateway
+	Chunks chunks.Store  // what the filesystem uses, behind the cache
 	FS     *fs.FS
+
+	closers []func() error // run in order by Close, after FS and Chunks
 }
 
 // Open opens (creating if needed) the data directory dir.
-func Open(dir string, opts Options) (*Data, error) {
+func Open(dir string, opts Options) (d *Data, err error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -64,32 +76,75 @@ func Open(dir string, opts Options) (*Data, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	kv, err := badgerkv.Open(filepath.Join(dir, "meta"), badgerkv.Options{Logger: opts.Logger})
+	d = &Data{Dir: dir}
+	var undo []func() error // closes what is open if Open fails
+	defer func() {
+		if err != nil {
+			for i := len(undo) - 1; i >= 0; i-- {
+				err = errors.Join(err, undo[i]())
+			}
+		}
+	}()
+	kv, closeKV, err := openKV(dir, opts)
 	if err != nil {
-		return nil, fmt.Errorf("open metadata in %s: %w", dir, err)
+		return nil, err
 	}
-	local, err := chunks.OpenLocal(dir, chunks.LocalOptions{})
-	if err != nil {
-		return nil, errors.Join(fmt.Errorf("open chunk store in %s: %w", dir, err), kv.Close())
+	undo = append(undo, closeKV)
+	var store chunks.Store
+	if !opts.NoLocal {
+		if d.Local, err = chunks.OpenLocal(dir, chunks.LocalOptions{Logger: opts.Logger}); err != nil {
+			return nil, fmt.Errorf("open chunk store in %s: %w", dir, err)
+		}
+		undo = append(undo, d.Local.Close)
+		store = d.Local
 	}
-	store := chunks.NewCache(local, opts.CacheBytes)
+	stop := func() error { return nil }
+	if opts.OpenChunks != nil {
+		if store, stop, err = opts.OpenChunks(d.Local); err != nil {
+			return nil, err
+		}
+		undo = append(undo, stop)
+	}
+	if store == nil {
+		return nil, errors.New("no chunk store: a gateway needs a cluster")
+	}
+	d.Chunks = chunks.NewCache(store, opts.CacheBytes)
 	fsOpts := opts.FS
 	if fsOpts.Logger == nil {
 		fsOpts.Logger = opts.Logger
 	}
-	fsys, err := fs.New(kv, store, fsOpts)
-	if err != nil {
-		return nil, errors.Join(err, store.Close(), kv.Close())
+	if d.FS, err = fs.New(kv, d.Chunks, fsOpts); err != nil {
+		return nil, err
 	}
-	d := &Data{Dir: dir, KV: kv, Local: local, Chunks: store, FS: fsys}
-	if err := fsys.ResumeDeletes(context.Background()); err != nil {
-		return nil, errors.Join(fmt.Errorf("finish interrupted volume deletions: %w", err), d.Close())
+	d.KV = kv
+	d.closers = []func() error{stop}
+	if d.Local != nil {
+		d.closers = append(d.closers, d.Local.Close)
+	}
+	d.closers = append(d.closers, closeKV)
+	if err := d.FS.ResumeDeletes(context.Background()); err != nil {
+		return nil, fmt.Errorf("finish interrupted volume deletions: %w", err)
 	}
 	return d, nil
 }
 
-// Close flushes and syncs everything, then closes the stores.
+func openKV(dir string, opts Options) (meta.KV, func() error, error) {
+	if opts.OpenKV != nil {
+		return opts.OpenKV()
+	}
+	kv, err := badgerkv.Open(filepath.Join(dir, "meta"), badgerkv.Options{Logger: opts.Logger})
+	if err != nil {
+		return nil, nil, fmt.Errorf("open metadata in %s: %w", dir, err)
+	}
+	return kv, kv.Close, nil
+}
+
+// Close flushes and syncs everything, then closes the stores: the cache
+// and the store under it, the cluster node, the local chunks, the KV.
 func (d *Data) Close() error {
-	err := d.FS.Close(context.Background())
-	return errors.Join(err, d.Chunks.Close(), d.KV.Close())
+	err := errors.Join(d.FS.Close(context.Background()), d.Chunks.Close())
+	for _, c := range d.closers {
+		err = errors.Join(err, c())
+	}
+	return err
 }

@@ -25,7 +25,7 @@ import (
 func clusterCommand() *cli.Command {
 	nodeFlags := []cli.Flag{
 		&cli.StringFlag{Name: "addr", Usage: "chunk RPC address of any storage node", Value: "127.0.0.1:7947", EnvVars: []string{"CAIRN_CLUSTER_ADDR"}},
-		&cli.StringFlag{Name: "tls-dir", Usage: "certificate bundle (ca.crt, node.crt, node.key) of the cluster, e.g. the admin bundle of `cluster init`", EnvVars: []string{"CAIRN_TLS_DIR"}, Required: true},
+		&cli.StringFlag{Name: "tls-dir", Usage: "certificate bundle (ca.crt, node.crt, node.key) of the cluster, e.g. the admin bundle of 'cairn cluster init'", EnvVars: []string{"CAIRN_TLS_DIR"}, Required: true},
 		jsonFlag(),
 	}
 	return &cli.Command{

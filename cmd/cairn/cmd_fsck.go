@@ -30,7 +30,10 @@ func fsck(c *cli.Context) error {
 	return withData(c, func(d *datadir.Data) error {
 		opts := fs.FsckOptions{Repair: c.Bool("repair")}
 		if !c.Bool("metadata-only") {
-			opts.Chunks = d.Local // bypass the cache: read what is on disk
+			opts.Chunks = d.Chunks
+			if d.Local != nil {
+				opts.Chunks = d.Local // bypass the cache: read what is on disk
+			}
 			opts.Progress = newProgress("verifying chunks").update
 		}
 		rep, err := d.FS.Fsck(c.Context, opts)

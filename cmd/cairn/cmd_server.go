@@ -21,6 +21,8 @@ func serverCommand() *cli.Command {
 	flags = append(flags, nfsFlags()...)
 	flags = append(flags, mountFlags()...)
 	flags = append(flags, observabilityFlags()...)
+	flags = append(flags, clusterFlags()...)
+	flags = append(flags, etcdFlags()...)
 	return &cli.Command{
 		Name:  "server",
 		Usage: "run a cairn node: the NFS gateway, and optionally a FUSE mount of one volume",

@@ -21,7 +21,7 @@ import (
 func clusterFlags() []cli.Flag {
 	host, _ := os.Hostname()
 	return []cli.Flag{
-		&cli.StringFlag{Name: "tls-dir", Usage: "this node's bundle from `cairn cluster init` (ca.crt, node.crt, node.key, gossip.key); turns cluster mode on", EnvVars: []string{"CAIRN_TLS_DIR"}},
+		&cli.StringFlag{Name: "tls-dir", Usage: "this node's bundle from 'cairn cluster init' (ca.crt, node.crt, node.key, gossip.key); turns cluster mode on", EnvVars: []string{"CAIRN_TLS_DIR"}},
 		&cli.StringFlag{Name: "node-name", Usage: "node name: stable, unique, matching its certificate", Value: host, EnvVars: []string{"CAIRN_NODE_NAME"}},
 		&cli.StringFlag{Name: "role", Usage: "storage (holds chunks) or gateway (reads and writes through the storage nodes)", Value: string(peers.RoleStorage), EnvVars: []string{"CAIRN_ROLE"}},
 		&cli.StringSliceFlag{Name: "join", Usage: "gossip address of a member to join (repeatable); retried until one answers", EnvVars: []string{"CAIRN_JOIN"}},

@@ -73,7 +73,7 @@ func collectStats(c *cli.Context, d *datadir.Data) (stats, error) {
 		s.Inodes += u.Inodes
 		s.LogicalBytes += u.Bytes
 	}
-	cs, err := d.Local.Stats(c.Context)
+	cs, err := d.Chunks.Stats(c.Context)
 	if err != nil {
 		return s, err
 	}

@@ -21,6 +21,12 @@ func globalFlags() []cli.Flag {
 			Value:   datadir.Default(),
 		},
 		&cli.StringFlag{
+			Name:    "meta",
+			Usage:   metaUsage,
+			EnvVars: []string{"CAIRN_META"},
+			Value:   "badger",
+		},
+		&cli.StringFlag{
 			Name:    "log-level",
 			Usage:   "debug, info, warn or error",
 			EnvVars: []string{"CAIRN_LOG_LEVEL"},
@@ -50,7 +56,11 @@ func setupLogging(c *cli.Context) error {
 
 // openData opens the data directory named by --data.
 func openData(c *cli.Context) (*datadir.Data, error) {
-	return datadir.Open(c.String("data"), datadir.Options{Logger: slog.Default()})
+	opts, err := dataOptions(c)
+	if err != nil {
+		return nil, err
+	}
+	return datadir.Open(c.String("data"), opts)
 }
 
 // withData runs fn on the open data directory and closes it after.

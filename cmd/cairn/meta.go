@@ -1,0 +1,97 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/cairn-storage/cairn/chunks"
+	"github.com/cairn-storage/cairn/datadir"
+	"github.com/cairn-storage/cairn/fs/meta"
+	"github.com/cairn-storage/cairn/fs/meta/etcdkv"
+)
+
+const metaUsage = "metadata store: badger (single node, in --data), etcd://HOST:PORT[,HOST:PORT...] (external etcd),\n" +
+	"\tor etcd-embedded (run an etcd member in this process; see the --etcd-* flags of 'cairn server')"
+
+// etcdFlags configure the embedded etcd member of `--meta etcd-embedded`.
+func etcdFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "etcd-client-url", Usage: "embedded etcd: client URL", Value: "http://127.0.0.1:2379", EnvVars: []string{"CAIRN_ETCD_CLIENT_URL"}},
+		&cli.StringFlag{Name: "etcd-peer-url", Usage: "embedded etcd: peer URL", Value: "http://127.0.0.1:2380", EnvVars: []string{"CAIRN_ETCD_PEER_URL"}},
+		&cli.StringFlag{Name: "etcd-initial-cluster", Usage: "embedded etcd: NAME=PEERURL,... of the founding members (default: this member alone)", EnvVars: []string{"CAIRN_ETCD_INITIAL_CLUSTER"}},
+	}
+}
+
+// metaOpener returns how to open the metadata store --meta names, or nil
+// for the default (badger in the data directory).
+func metaOpener(c *cli.Context) (func() (meta.KV, func() error, error), error) {
+	spec := c.String("meta")
+	switch {
+	case spec == "" || spec == "badger":
+		return nil, nil
+	case strings.HasPrefix(spec, "etcd://"):
+		eps := strings.Split(strings.TrimPrefix(spec, "etcd://"), ",")
+		for i, e := range eps {
+			eps[i] = "http://" + e
+		}
+		return func() (meta.KV, func() error, error) {
+			kv, err := etcdkv.Open(etcdkv.Config{Endpoints: eps, Logger: slog.Default()})
+			if err != nil {
+				return nil, nil, fmt.Errorf("--meta %s: %w", spec, err)
+			}
+			return kv, kv.Close, nil
+		}, nil
+	case spec == "etcd-embedded":
+		return func() (meta.KV, func() error, error) { return openEmbedded(c) }, nil
+	}
+	return nil, fmt.Errorf("--meta %q: want %s", spec, metaUsage)
+}
+
+// openEmbedded starts this process's etcd member and connects to it.
+func openEmbedded(c *cli.Context) (meta.KV, func() error, error) {
+	name := c.String("node-name")
+	if name == "" {
+		name = "default"
+	}
+	m, err := etcdkv.StartEmbedded(etcdkv.EmbedConfig{
+		Name:           name,
+		Dir:            filepath.Join(c.String("data"), "etcd"),
+		ClientURL:      c.String("etcd-client-url"),
+		PeerURL:        c.String("etcd-peer-url"),
+		InitialCluster: c.String("etcd-initial-cluster"),
+		Logger:         slog.Default(),
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg, err := m.ClientConfig()
+	if err != nil {
+		return nil, nil, errors.Join(err, m.Close())
+	}
+	kv, err := etcdkv.Open(cfg)
+	if err != nil {
+		return nil, nil, errors.Join(err, m.Close())
+	}
+	return kv, func() error { return errors.Join(kv.Close(), m.Close()) }, nil
+}
+
+// dataOptions are the data directory options the flags ask for.
+func dataOptions(c *cli.Context) (datadir.Options, error) {
+	opts := datadir.Options{Logger: slog.Default()}
+	var err error
+	if opts.OpenKV, err = metaOpener(c); err != nil {
+		return opts, err
+	}
+	if clusterMode(c) {
+		opts.NoLocal = c.String("role") == "gateway"
+		opts.OpenChunks = func(local *chunks.Local) (chunks.Store, func() error, error) {
+			return openCluster(c, local)
+		}
+	}
+	return opts, nil
+}

@@ -171,10 +171,12 @@ func (e *env) killHost(sig syscall.Signal) {
 func (e *env) cleanup() {
 	e.stopPlugin()
 	e.killHost(syscall.SIGTERM)
+	log, _ := os.ReadFile(host.LogFile(e.state))
+	if strings.Contains(string(log), "DATA RACE") {
+		e.t.Error("the race detector found a race in a host")
+	}
 	if e.t.Failed() {
-		if b, err := os.ReadFile(host.LogFile(e.state)); err == nil {
-			e.t.Logf("host log:\n%s", b)
-		}
+		e.t.Logf("host log:\n%s", log)
 	}
 	mounts, _ := os.ReadFile("/proc/self/mountinfo")
 	for _, line := range strings.Split(string(mounts), "\n") {

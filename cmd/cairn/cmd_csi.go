@@ -177,6 +177,11 @@ func runCSIHost(c *cli.Context) error {
 		DataDir: dataDirFlag(c), Socket: c.String("socket"), Listen: c.String("listen"),
 		NodeID: c.String("node-id"), Mount: mountOptions(c), Version: version(), Logger: slog.Default(),
 	}
+	dopts, err := dataOptions(c)
+	if err != nil {
+		return err
+	}
+	cfg.Data = dopts
 	if f := c.String("token-file"); f != "" {
 		b, err := os.ReadFile(f)
 		if err != nil {

@@ -31,7 +31,7 @@ func k8sCommand() *cli.Command {
 				&cli.StringFlag{Name: "image", Usage: "cairn image", Value: def.Image},
 				&cli.IntFlag{Name: "nodes", Usage: "cairn servers (StatefulSet replicas)", Value: def.Nodes},
 				&cli.IntFlag{Name: "replicas", Usage: "replication factor of chunks (clusters)", Value: def.Replicas},
-				&cli.StringFlag{Name: "meta", Usage: "metadata engine: badger, embedded (etcd in the servers) or etcd endpoints", Value: def.Meta},
+				&cli.StringFlag{Name: "meta", Usage: "metadata store of the servers: badger, etcd-embedded or etcd://HOST:PORT[,...]", Value: def.Meta},
 				&cli.StringFlag{Name: "storage-size", Usage: "data volume of each server", Value: def.StorageSize},
 				&cli.StringFlag{Name: "storage-class", Usage: "StorageClass of the servers' data volumes (default: the cluster's)"},
 				&cli.StringFlag{Name: "kubelet-dir", Usage: "the kubelet's root directory on the nodes", Value: def.KubeletDir},

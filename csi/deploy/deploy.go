@@ -41,8 +41,9 @@ type Config struct {
 	Nodes int
 	// Replicas is the replication factor of chunks (clusters).
 	Replicas int
-	// Meta is the metadata engine: "badger" (one node), "embedded" (etcd
-	// members inside the servers) or etcd endpoints.
+	// Meta is the metadata store, as cairn's --meta takes it: "badger"
+	// (one node), "etcd-embedded" (etcd members inside the servers) or
+	// "etcd://HOST:PORT,...".
 	Meta string
 	// StorageSize is each server's data volume; StorageClass its class
 	// ("" for the cluster's default).
@@ -108,6 +109,8 @@ func (c Config) check() error {
 		return fmt.Errorf("nodes %d: want at least 1", c.Nodes)
 	case c.Replicas < 1 || c.Replicas > 16:
 		return fmt.Errorf("replicas %d: want 1 to 16", c.Replicas)
+	case c.Meta != "badger" && c.Meta != "etcd-embedded" && !strings.HasPrefix(c.Meta, "etcd://"):
+		return fmt.Errorf("meta %q: want badger, etcd-embedded or etcd://HOST:PORT[,...]", c.Meta)
 	case !strings.HasPrefix(c.KubeletDir, "/"):
 		return fmt.Errorf("kubelet dir %q: want an absolute path", c.KubeletDir)
 	}

@@ -162,7 +162,7 @@ func decode(t *testing.T, spec []byte) decoded {
 // configuration and a larger one.
 func TestStrict(t *testing.T) {
 	big := DefaultConfig()
-	big.Namespace, big.Nodes, big.Replicas, big.Meta, big.Token = "storage", 5, 3, "embedded", "s3cret"
+	big.Namespace, big.Nodes, big.Replicas, big.Meta, big.Token = "storage", 5, 3, "etcd-embedded", "s3cret"
 	big.StorageClass, big.KubeletDir = "fast-ssd", "/var/snap/microk8s/common/var/lib/kubelet"
 	for _, cfg := range []Config{DefaultConfig(), big} {
 		spec, err := Spec(cfg)

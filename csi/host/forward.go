@@ -29,6 +29,8 @@ func forward[Req, Resp any](ctx context.Context, c *Client, req Req, fn func(con
 	return resp, err
 }
 
+// controller forwards each Controller call to the host's method of the
+// same name.
 type controller struct {
 	csipb.UnimplementedControllerServer
 	c  *Client
@@ -91,6 +93,8 @@ func (f *controller) ControllerGetVolume(ctx context.Context, r *csipb.Controlle
 	return forward(ctx, f.c, r, f.cl.ControllerGetVolume)
 }
 
+// group forwards each GroupController call to the host's method of the
+// same name.
 type group struct {
 	csipb.UnimplementedGroupControllerServer
 	c  *Client

@@ -24,8 +24,10 @@ import (
 
 // Config configures a host.
 type Config struct {
-	// DataDir is the data directory the host owns.
+	// DataDir is the data directory the host owns; Data, how to open it
+	// (the metadata and chunk stores of a cluster; the logger is set).
 	DataDir string
+	Data    datadir.Options
 	// Socket is the unix socket the host serves on.
 	Socket string
 	// Listen, if set, is a tcp://HOST:PORT endpoint to serve on as well
@@ -60,7 +62,11 @@ func Run(ctx context.Context, cfg Config) (err error) {
 	if err := os.MkdirAll(filepath.Dir(cfg.Socket), 0o700); err != nil {
 		return fmt.Errorf("host: socket directory: %w", err)
 	}
-	d, err := datadir.Open(cfg.DataDir, datadir.Options{Logger: log})
+	dopts := cfg.Data
+	if dopts.Logger == nil {
+		dopts.Logger = log
+	}
+	d, err := datadir.Open(cfg.DataDir, dopts)
 	if err != nil {
 		return err
 	}

@@ -68,7 +68,7 @@ func TestCacheHitsAndEviction(t *testing.T) {
 		t.Fatalf("%d Gets reached the store for three chunks read twice, want 3", n)
 	}
 	under.gets.Store(0)
-	get(a)                  // a is now the most recently used
+	get(a) // a is now the most recently used
 	d, _ := putChunk(t, c, size, 4)
 	get(d) // a miss that evicts b, the least recently used
 	get(a)

@@ -68,6 +68,15 @@ func (t *txn) materialize(n *inode) error {
 		}
 	}
 	for _, e := range node.Entries {
+		if e.Attr.Mode&syscall.S_IFMT == syscall.S_IFREG && e.Attr.Nlink > 1 && !n.LinksBelow {
+			// A file with several names: see inode.LinksBelow.
+			n.LinksBelow = true
+			if n.Ino != RootIno {
+				if err := t.markLinks(n.Parent); err != nil {
+					return err
+				}
+			}
+		}
 		child := inodeFromTree(e.Attr, e.Target, e.Node, n.Ino)
 		if _, err := t.get(child.Ino); err == syscall.ENOENT {
 			if err := t.putRaw(child); err != nil {

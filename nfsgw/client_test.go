@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"syscall"
 	"testing"
 
 	nfsc "github.com/willscott/go-nfs-client/nfs"
@@ -23,7 +24,15 @@ type client struct {
 // mountClient mounts testVolume through MOUNT as uid/gid.
 func mountClient(t *testing.T, e *env, uid, gid uint32) *client {
 	t.Helper()
-	rc, err := nfsrpc.DialTCP("tcp", e.addr, false)
+	// go-nfs-client binds a random local port itself; when another test's
+	// socket holds it, try another.
+	var rc *nfsrpc.Client
+	var err error
+	for range 5 {
+		if rc, err = nfsrpc.DialTCP("tcp", e.addr, false); !errors.Is(err, syscall.EADDRINUSE) {
+			break
+		}
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

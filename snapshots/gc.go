@@ -2,7 +2,6 @@ package snapshots
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -49,11 +48,6 @@ type GCReport struct {
 	Duration    time.Duration `json:"duration_ns"`
 }
 
-// chunkTimer is implemented by stores that know when a chunk was stored.
-type chunkTimer interface {
-	ModTime(ctx context.Context, id chunks.ID) (time.Time, error)
-}
-
 // chunkCounter is implemented by stores that count their chunks.
 type chunkCounter interface {
 	Stats(ctx context.Context) (chunks.Stats, error)
@@ -78,11 +72,7 @@ func (m *Manager) GC(ctx context.Context, opts GCOptions) (GCReport, error) {
 	}
 	chunkTime := opts.ChunkTime
 	if chunkTime == nil {
-		if ct, ok := m.store.(chunkTimer); ok {
-			chunkTime = ct.ModTime
-		} else if grace > 0 {
-			return rep, errors.New("gc: the chunk store does not tell chunk ages; set GCOptions.ChunkTime (or a negative grace with no writers)")
-		}
+		chunkTime = m.storedAt
 	}
 	progress := func(phase string, done, total int64) {
 		if opts.Progress != nil {

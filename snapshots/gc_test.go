@@ -95,7 +95,7 @@ func TestGCFreesUniqueBytes(t *testing.T) {
 		writeAt(t, v, ino, randomBytes(rng, 50<<10), 0)
 	}
 	check(t, e.m.Delete(ctx, "a@s2"))
-	young := must[GCReport](t)(e.m.GC(ctx, GCOptions{Grace: time.Hour, ChunkTime: LocalChunkTimes(e.dir)}))
+	young := must[GCReport](t)(e.m.GC(ctx, GCOptions{Grace: time.Hour}))
 	if young.Swept != 0 || young.Young == 0 {
 		t.Errorf("with an hour of grace, gc swept %d chunks and kept %d young ones", young.Swept, young.Young)
 	}
@@ -176,7 +176,7 @@ func testGCWithWriters(t *testing.T, grace time.Duration) {
 		if round%2 == 1 {
 			check(t, e.m.Delete(ctx, fmt.Sprintf("a@s%d", round-1)))
 		}
-		rep := must[GCReport](t)(e.m.GC(ctx, GCOptions{Grace: grace, ChunkTime: LocalChunkTimes(e.dir)}))
+		rep := must[GCReport](t)(e.m.GC(ctx, GCOptions{Grace: grace}))
 		t.Logf("round %d: %+v", round, rep)
 		total.Swept += rep.Swept
 		total.Young += rep.Young

@@ -3,32 +3,22 @@ package snapshots
 import (
 	"context"
 	"errors"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/cairn-storage/cairn/chunks"
 )
 
-// LocalChunkTimes returns a GCOptions.ChunkTime for a chunks.Local store
-// in dir: the modification time of the chunk's file
-// (dir/chunks/ab/cd/ID). A chunk without its final file (put, not yet
-// synced) counts as stored now.
-//
-// This is a stopgap that knows the local store's layout: it belongs in
-// the chunk store (chunks.Info carrying the time of the last Put, which a
-// Put of an existing chunk must refresh).
-func LocalChunkTimes(dir string) func(ctx context.Context, id chunks.ID) (time.Time, error) {
-	return func(ctx context.Context, id chunks.ID) (time.Time, error) {
-		h := id.String()
-		st, err := os.Stat(filepath.Join(dir, "chunks", h[:2], h[2:4], h))
-		if errors.Is(err, fs.ErrNotExist) {
-			return time.Now(), nil
-		}
-		if err != nil {
-			return time.Time{}, err
-		}
-		return st.ModTime(), nil
+// storedAt is when a chunk was last stored, as the store's Stat tells
+// (a Put of a chunk already there renews it). A chunk the store does not
+// know, or whose time it does not keep, counts as stored now: it is never
+// swept by mistake.
+func (m *Manager) storedAt(ctx context.Context, id chunks.ID) (time.Time, error) {
+	info, err := m.store.Stat(ctx, id)
+	if errors.Is(err, chunks.ErrNotFound) || (err == nil && info.ModTime.IsZero()) {
+		return time.Now(), nil
 	}
+	if err != nil {
+		return time.Time{}, err
+	}
+	return info.ModTime, nil
 }

@@ -227,6 +227,11 @@ func (m *Manager) Delete(ctx context.Context, ref string) error {
 	if err != nil {
 		return err
 	}
+	// Its browsing view (cairn mount --snapshot) goes first: a view in use
+	// keeps the snapshot.
+	if err := m.fs.DeleteTreeVolume(ctx, fs.TreeVolumeName(s.Volume, s.Name)); err != nil {
+		return fmt.Errorf("delete snapshot %s: its read-only view: %w", ref, err)
+	}
 	err = m.kv.Update(ctx, func(tx meta.Txn) error { return tx.Delete(recordKey(s.VolumeID, s.Name)) })
 	if err != nil {
 		return fmt.Errorf("delete snapshot %s: %w", ref, err)

@@ -40,7 +40,6 @@ func gc(c *cli.Context) error {
 		rep, err := m.GC(c.Context, snapshots.GCOptions{
 			Grace:     grace,
 			DryRun:    c.Bool("dry-run"),
-			ChunkTime: snapshots.LocalChunkTimes(d.Dir),
 			Progress: func(p snapshots.GCProgress) {
 				pr := phases[p.Phase]
 				if pr == nil {

@@ -13,12 +13,15 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/cairn-storage/cairn/datadir"
+	"github.com/cairn-storage/cairn/fs"
 	"github.com/cairn-storage/cairn/fusefs"
+	"github.com/cairn-storage/cairn/snapshots"
 )
 
 func mountFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.BoolFlag{Name: "read-only", Aliases: []string{"ro"}, Usage: "mount read-only"},
+		&cli.BoolFlag{Name: "snapshot", Usage: "VOLUME is a snapshot, VOLUME@NAME: mount its read-only view"},
 		&cli.DurationFlag{Name: "attr-timeout", Usage: "how long the kernel caches attributes (negative: never)", Value: 0, DefaultText: "1s"},
 		&cli.DurationFlag{Name: "entry-timeout", Usage: "how long the kernel caches names (negative: never)", Value: 0, DefaultText: "1s"},
 		&cli.BoolFlag{Name: "writeback", Usage: "let the kernel buffer writes (faster small writes; close-to-open still holds)"},
@@ -65,11 +68,12 @@ func mount(c *cli.Context) error {
 	}
 	defer stopObs()
 	return withData(c, func(d *datadir.Data) error {
-		vol, err := d.FS.OpenVolume(c.Context, name)
+		vol, err := openMountVolume(c, d, name)
 		if err != nil {
 			return err
 		}
 		opts := mountOptions(c)
+		opts.ReadOnly = opts.ReadOnly || c.Bool("snapshot")
 		opts.Sync = d.FS.Sync
 		mt, err := fusefs.Mount(vol, dir, opts)
 		if err != nil {
@@ -79,6 +83,20 @@ func mount(c *cli.Context) error {
 		err = serveUntilSignal(c.Context, mt)
 		return errors.Join(err, vol.Close(context.Background()))
 	})
+}
+
+// openMountVolume opens the volume to mount: a volume, or with --snapshot
+// the read-only view of snapshot VOLUME@NAME.
+func openMountVolume(c *cli.Context, d *datadir.Data, name string) (*fs.Volume, error) {
+	if !c.Bool("snapshot") {
+		return d.FS.OpenVolume(c.Context, name)
+	}
+	m := snapshots.New(d.FS, d.Chunks, snapshots.Options{Logger: slog.Default()})
+	s, err := m.Get(c.Context, name)
+	if err != nil {
+		return nil, err
+	}
+	return d.FS.OpenTreeVolume(c.Context, fs.TreeVolumeName(s.Volume, s.Name), s.Root, s.MaxIno)
 }
 
 // serveUntilSignal waits for SIGINT/SIGTERM or an external unmount, then

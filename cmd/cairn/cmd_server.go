@@ -10,6 +10,7 @@ import (
 	"github.com/cairn-storage/cairn/datadir"
 	"github.com/cairn-storage/cairn/fs"
 	"github.com/cairn-storage/cairn/fusefs"
+	"github.com/cairn-storage/cairn/snapshots"
 )
 
 func serverCommand() *cli.Command {
@@ -22,6 +23,7 @@ func serverCommand() *cli.Command {
 	flags = append(flags, mountFlags()...)
 	flags = append(flags, observabilityFlags()...)
 	flags = append(flags, clusterFlags()...)
+	flags = append(flags, snapshotServerFlags()...)
 	flags = append(flags, etcdFlags()...)
 	return &cli.Command{
 		Name:  "server",
@@ -56,6 +58,15 @@ func server(c *cli.Context) error {
 			}
 			return errors.Join(errs...)
 		}
+		m := snapshots.New(d.FS, d.Chunks, snapshots.Options{Logger: slog.Default()})
+		if err := m.Resume(c.Context); err != nil {
+			return err
+		}
+		stopSnap, err := startSnapshotServices(c.Context, m, c.String("receive"), c.Bool("no-snapshot-scheduler"))
+		if err != nil {
+			return err
+		}
+		stops = append(stops, stopSnap)
 		if dir := c.String("mount"); dir != "" {
 			stop, err := mountForServer(c, d, name, dir)
 			if err != nil {

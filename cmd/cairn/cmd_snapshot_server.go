@@ -14,7 +14,7 @@ import (
 // snapshotServerFlags are the snapshot flags of `cairn server`.
 func snapshotServerFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "receive", Usage: "also receive pushed snapshots on this address (see `cairn snapshot push`)", EnvVars: []string{"CAIRN_RECEIVE_LISTEN"}},
+		&cli.StringFlag{Name: "receive", Usage: "also receive pushed snapshots on this address (see 'cairn snapshot push')", EnvVars: []string{"CAIRN_RECEIVE_LISTEN"}},
 		&cli.BoolFlag{Name: "no-snapshot-scheduler", Usage: "do not take scheduled snapshots"},
 	}
 }

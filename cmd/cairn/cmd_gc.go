@@ -38,8 +38,8 @@ func gc(c *cli.Context) error {
 		phases := map[string]*progress{}
 		names := map[string]string{"mark": "gc: marking snapshots", "scan": "gc: scanning chunks", "sweep": "gc: sweeping"}
 		rep, err := m.GC(c.Context, snapshots.GCOptions{
-			Grace:     grace,
-			DryRun:    c.Bool("dry-run"),
+			Grace:  grace,
+			DryRun: c.Bool("dry-run"),
 			Progress: func(p snapshots.GCProgress) {
 				pr := phases[p.Phase]
 				if pr == nil {

@@ -152,6 +152,8 @@ func (c *config) validate() error {
 		return fmt.Errorf("-profile goes with -cpuprofile-cairn or -trace-cairn")
 	case c.Profile != "" && !slices.Contains(list(c.Targets), "cairn"):
 		return fmt.Errorf("-profile needs the cairn target")
+	case slices.ContainsFunc(list(c.Targets), isNFS) && !slices.Contains(list(c.Targets), "cairn"):
+		return fmt.Errorf("the NFS targets need the cairn target (its server runs the gateway)")
 	case c.Block < 4096 || c.Block%8 != 0 || c.FileSize%8 != 0:
 		return fmt.Errorf("-block must be at least 4 KiB, and sizes multiples of 8")
 	case c.RandSize < 4096 || c.Files < 1 || c.Dirs < 1 || c.RandOps < 1 || c.SeqSize < 1 || c.MemSize < 1:

@@ -3,6 +3,10 @@
 // go-fuse loopback (passthrough) mount of a plain directory, and on a
 // cairn FUSE mount of a fresh data dir; then prints each figure, cairn's
 // ratio to loopback against its target, and loopback's ratio to plain.
+// The NFS targets reach the same cairn volume through the NFS gateway of
+// the same cairn process (`cairn server --mount --nfs-listen`), with a
+// userspace client (go-nfs-client) and with libnfs's nfs-cp; their best
+// figure is compared with cairn's FUSE figure of the same run.
 //
 // Each workload runs on the three targets one after the other before the
 // next workload starts, so that load from other processes spreads over
@@ -142,7 +146,7 @@ func (b *bench) run(ctx context.Context) error {
 		return err
 	}
 	profiled := list(cfg.Profile)
-	for _, w := range plan(cfg, b.tarPath, b.entries) {
+	for _, w := range plan(cfg, b.root, b.tarPath, b.entries) {
 		if !slices.Contains(workloads, w.name) || (w.only != "" && !slices.Contains(targets, w.only)) {
 			continue
 		}
@@ -170,7 +174,9 @@ func (b *bench) setup(ctx context.Context, names []string) error {
 				t, err = newLoopback(b.root, self, b.cfg.Writeback)
 			}
 		case "cairn":
-			t, err = b.setupCairn(ctx)
+			t, err = b.setupCairn(ctx, slices.ContainsFunc(names, isNFS))
+		case "nfs", "nfs-cp":
+			t, err = newNFS(b.targets[slices.IndexFunc(b.targets, func(t *target) bool { return t.name == "cairn" })], name)
 		}
 		if err != nil {
 			return fmt.Errorf("set up %s: %w", name, err)
@@ -178,7 +184,7 @@ func (b *bench) setup(ctx context.Context, names []string) error {
 		b.mu.Lock()
 		b.targets = append(b.targets, t)
 		b.mu.Unlock()
-		if t.srv != nil {
+		if t.srv != nil && !isNFS(name) {
 			if err := t.srv.start(ctx); err != nil {
 				return err
 			}
@@ -187,8 +193,9 @@ func (b *bench) setup(ctx context.Context, names []string) error {
 	return nil
 }
 
-// setupCairn builds (unless -cairn-bin) and prepares the cairn target.
-func (b *bench) setupCairn(ctx context.Context) (*target, error) {
+// setupCairn builds (unless -cairn-bin) and prepares the cairn target,
+// with the NFS gateway in the same process if nfs.
+func (b *bench) setupCairn(ctx context.Context, nfs bool) (*target, error) {
 	b.cairnBin = b.cfg.CairnBin
 	if b.cairnBin == "" {
 		fmt.Println("building ./cmd/cairn ...")
@@ -198,9 +205,14 @@ func (b *bench) setupCairn(ctx context.Context) (*target, error) {
 		}
 	}
 	c := cairnSetup{bin: b.cairnBin, data: filepath.Join(b.root, "cairn-data"), writeback: b.cfg.Writeback}
+	var err error
 	if b.cfg.Profile != "" {
-		var err error
 		if c.metricsAddr, err = freeLocalAddr(); err != nil {
+			return nil, err
+		}
+	}
+	if nfs {
+		if c.nfsAddr, err = freeLocalAddr(); err != nil {
 			return nil, err
 		}
 	}
@@ -214,8 +226,10 @@ func (b *bench) finish(stats bool) error {
 	b.mu.Lock()
 	targets := b.targets
 	b.mu.Unlock()
+	stopped := map[*server]bool{} // the NFS targets share cairn's
 	for i := len(targets) - 1; i >= 0; i-- {
-		if t := targets[i]; t.srv != nil {
+		if t := targets[i]; t.srv != nil && !stopped[t.srv] {
+			stopped[t.srv] = true
 			if err := t.srv.stop(); err != nil {
 				errs = append(errs, fmt.Errorf("stop %s: %w", t.name, err))
 			}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -12,7 +13,10 @@ import (
 )
 
 // targetNames are the targets in table order.
-var targetNames = []string{"plain", "loopback", "cairn"}
+var targetNames = []string{"plain", "loopback", "cairn", "nfs", "nfs-cp"}
+
+// isNFS reports whether target name is served by the NFS gateway.
+func isNFS(name string) bool { return slices.Contains(nfsTargets, name) }
 
 // row is one workload's results on every target.
 type row struct {
@@ -25,6 +29,9 @@ type row struct {
 	CairnOverLoopback float64                 `json:"cairn_over_loopback,omitempty"`
 	LoopbackOverPlain float64                 `json:"loopback_over_plain,omitempty"`
 	Met               *bool                   `json:"met,omitempty"`
+	// NFSOverCairn is the best NFS client's figure over cairn's FUSE one.
+	NFSOverCairn float64 `json:"nfs_over_cairn,omitempty"`
+	NFSMet       *bool   `json:"nfs_met,omitempty"`
 }
 
 // newRow returns the empty row of workload w.
@@ -56,6 +63,11 @@ func (r *row) ratio(a, b string) float64 {
 func (r *row) evaluate() {
 	r.CairnOverLoopback = r.ratio("cairn", "loopback")
 	r.LoopbackOverPlain = r.ratio("loopback", "plain")
+	r.NFSOverCairn = max(r.ratio("nfs", "cairn"), r.ratio("nfs-cp", "cairn"))
+	if r.Goal.NFS > 0 && r.NFSOverCairn > 0 {
+		met := r.NFSOverCairn >= r.Goal.NFS
+		r.NFSMet = &met
+	}
 	var met bool
 	switch {
 	case r.Goal.Max > 0:
@@ -158,16 +170,58 @@ func (rep *report) writeTable(w io.Writer) {
 	fmt.Fprintln(w, "| workload | plain | loopback | cairn | cairn/loopback | target | result | loopback/plain |")
 	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---|---|---:|")
 	for _, r := range rep.Rows {
-		result := "n/a"
-		if r.Met != nil && *r.Met {
-			result = "met"
-		} else if r.Met != nil {
-			result = "**not met**"
-		}
+		result := resultText(r.Met)
 		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", r.Title,
 			r.cell("plain"), r.cell("loopback"), r.cell("cairn"),
 			ratioText(r.CairnOverLoopback), r.goalText(), result, ratioText(r.LoopbackOverPlain))
 	}
+}
+
+// hasNFS reports whether an NFS target ran the workload.
+func (r *row) hasNFS() bool {
+	return slices.ContainsFunc(nfsTargets, func(t string) bool { return r.Results[t] != nil })
+}
+
+// nfsGoalText is the target column of the NFS table.
+func (r *row) nfsGoalText() string {
+	if r.Goal.NFS == 0 {
+		return "none"
+	}
+	return fmt.Sprintf("≥ %.2f", r.Goal.NFS)
+}
+
+// writeNFSTable prints the Markdown table of the workloads that ran
+// through the NFS gateway, against cairn's FUSE figure.
+func (rep *report) writeNFSTable(w io.Writer) {
+	var rows []*row
+	for _, r := range rep.Rows {
+		if r.hasNFS() {
+			rows = append(rows, r)
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nNFS gateway: the same volume, served by the same cairn process as the FUSE mount.")
+	fmt.Fprintln(w, "")
+	fmt.Fprintln(w, "| workload | cairn FUSE | NFS go-nfs-client | NFS libnfs (nfs-cp/nfs-cat) | NFS (best)/FUSE | target | result |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---|---|")
+	for _, r := range rows {
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s |\n", r.Title,
+			r.cell("cairn"), r.cell("nfs"), r.cell("nfs-cp"),
+			ratioText(r.NFSOverCairn), r.nfsGoalText(), resultText(r.NFSMet))
+	}
+}
+
+// resultText is the result column.
+func resultText(met *bool) string {
+	switch {
+	case met == nil:
+		return "n/a"
+	case *met:
+		return "met"
+	}
+	return "**not met**"
 }
 
 // writeJSON writes the report to path.

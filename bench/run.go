@@ -20,7 +20,7 @@ func (b *bench) runWorkload(ctx context.Context, w *workload, profiled []string)
 	b.rep.Rows = append(b.rep.Rows, r)
 	fmt.Printf("\n== %s\n", w.title)
 	for _, t := range b.targets {
-		if w.only != "" && t.name != w.only {
+		if w.runner(t) == nil {
 			continue
 		}
 		if t.dead != nil {
@@ -52,6 +52,10 @@ func (b *bench) runWorkload(ctx context.Context, w *workload, profiled []string)
 	r.evaluate()
 	fmt.Printf("  loopback/plain %s   cairn/loopback %s   target %s: %s\n",
 		ratioText(r.LoopbackOverPlain), ratioText(r.CairnOverLoopback), r.goalText(), metText(r.Met))
+	if r.hasNFS() {
+		fmt.Printf("  NFS (best client)/cairn FUSE %s   target %s: %s\n",
+			ratioText(r.NFSOverCairn), r.nfsGoalText(), metText(r.NFSMet))
+	}
 	return nil
 }
 
@@ -82,8 +86,9 @@ func (b *bench) measure(ctx context.Context, w *workload, t *target, profile, se
 			return nil, ctx.Err()
 		}
 	}
-	if !profile || t.name != "cairn" {
-		return w.run(ctx, t)
+	run := w.runner(t)
+	if !profile || t.srv == nil || t.srv.metricsAddr() == "" {
+		return run(ctx, t)
 	}
 	type fetch struct {
 		path string
@@ -92,13 +97,17 @@ func (b *bench) measure(ctx context.Context, w *workload, t *target, profile, se
 	var fetches []fetch
 	secs, addr := b.cfg.ProfileSeconds, t.srv.metricsAddr()
 	fmt.Printf("  (profiling cairn for %d s)\n", secs)
+	name := w.name
+	if t.name != "cairn" { // the same server, through its NFS gateway
+		name, several = t.name+"."+w.name, true
+	}
 	for endpoint, base := range map[string]string{"profile": b.cfg.CPUProfile, "trace": b.cfg.Trace} {
 		if base != "" {
-			path := profilePath(base, w.name, several)
+			path := profilePath(base, name, several)
 			fetches = append(fetches, fetch{path, startFetch(ctx, addr, endpoint, secs, path)})
 		}
 	}
-	m, err := w.run(ctx, t)
+	m, err := run(ctx, t)
 	for _, f := range fetches {
 		if perr := f.wait(); perr != nil {
 			b.rep.warn("%s: %v", w.name, perr)
@@ -151,6 +160,7 @@ func (b *bench) printSummary() {
 	cfg, h := b.cfg, b.rep.Host
 	fmt.Printf("\n## cairn end-to-end benchmark\n\n")
 	b.rep.writeTable(os.Stdout)
+	b.rep.writeNFSTable(os.Stdout)
 	cache := "cold: the file is opened on a freshly restarted server after drop_caches"
 	if cfg.RandReadCache == "warm" {
 		cache = "warm: the file is read whole through the same descriptor first"
@@ -160,6 +170,9 @@ func (b *bench) printSummary() {
 	fmt.Printf("- sync(2) before every measurement. Cold cache: drop_caches and the FUSE server restarted (remount), then %v settling. Random reads: pread at random 4 KiB-aligned offsets with POSIX_FADV_RANDOM; page cache %s.\n", cfg.Settle, cache)
 	fmt.Printf("- Random workloads: up to %d ops or %v each; the write figure includes the final fsync. Data is incompressible and never repeats (no dedup possible).\n",
 		cfg.RandOps, cfg.RandTime)
+	if slices.ContainsFunc(list(cfg.Targets), isNFS) {
+		fmt.Printf("- NFS: cairn server serves the FUSE mount and the NFSv3 gateway (127.0.0.1, TCP) of the same volume; a cold start restarts that process. go-nfs-client sends one RPC at a time (no pipelining); its File.Write would send FILE_SYNC WRITEs, so the bench sends UNSTABLE WRITEs of the gateway's wtpref through its RPC layer and one COMMIT; reads use its File.Read (READ of min(rtmax, block)). nfs-cp (libnfs) writes from a local file in the page cache, and libnfs's nfs-cat reads into a pipe the bench drains; their figures include process start and MOUNT.\n")
+	}
 	fmt.Printf("- untar and rm are seconds (lower is better); their cairn/loopback is a time ratio. FUSE writeback cache: %v.\n", cfg.Writeback)
 	for _, w := range b.rep.Warnings {
 		fmt.Printf("- warning: %s\n", firstLine(w))

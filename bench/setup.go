@@ -115,10 +115,13 @@ type cairnSetup struct {
 	bin, data   string
 	writeback   bool
 	metricsAddr string // with pprof; empty: no metrics endpoint
+	nfsAddr     string // also serve NFS here; empty: FUSE only
 }
 
 // newCairn creates a volume in a fresh data dir and returns the cairn
-// target under root, served by `cairn mount`. It is not started.
+// target under root, served by `cairn mount`, or with c.nfsAddr by `cairn
+// server`, which serves the same volume over FUSE and NFS from one
+// process. It is not started.
 func newCairn(ctx context.Context, root string, c cairnSetup) (*target, error) {
 	mnt := filepath.Join(root, "cairn-mnt")
 	if err := mkdirs(c.data, mnt); err != nil {
@@ -129,13 +132,19 @@ func newCairn(ctx context.Context, root string, c cairnSetup) (*target, error) {
 	}
 	// urfave/cli stops at the first argument: flags go before it.
 	argv := []string{c.bin, "--data", c.data, "mount"}
+	if c.nfsAddr != "" {
+		argv = []string{c.bin, "--data", c.data, "server", "--volume", cairnVolume, "--mount", mnt,
+			"--nfs-listen", c.nfsAddr, "--no-snapshot-scheduler"}
+	}
 	if c.writeback {
 		argv = append(argv, "--writeback")
 	}
 	if c.metricsAddr != "" {
 		argv = append(argv, "--metrics", c.metricsAddr, "--pprof")
 	}
-	argv = append(argv, cairnVolume, mnt)
-	srv := &server{name: "cairn", mnt: mnt, argv: argv, logPath: filepath.Join(root, "logs", "cairn.log")}
+	if c.nfsAddr == "" {
+		argv = append(argv, cairnVolume, mnt)
+	}
+	srv := &server{name: "cairn", mnt: mnt, argv: argv, logPath: filepath.Join(root, "logs", "cairn.log"), nfsAddr: c.nfsAddr}
 	return &target{name: "cairn", dir: mnt, srv: srv}, nil
 }

@@ -27,6 +27,7 @@ type server struct {
 	mnt     string   // the mount point
 	argv    []string // program and arguments
 	logPath string   // its stdout and stderr, appended across restarts
+	nfsAddr string   // its NFS gateway's address; "" if it serves none
 
 	cmd     *exec.Cmd
 	exited  chan struct{} // closed when cmd has exited
@@ -57,7 +58,11 @@ func (s *server) start(ctx context.Context) error {
 		logf.Close()
 		close(exited)
 	}()
-	if err := waitMounted(ctx, s.mnt, exited, mountTimeout); err != nil {
+	err = waitMounted(ctx, s.mnt, exited, mountTimeout)
+	if err == nil && s.nfsAddr != "" {
+		err = waitListening(ctx, s.nfsAddr, exited, mountTimeout)
+	}
+	if err != nil {
 		return errors.Join(fmt.Errorf("%s: %w%s", s.name, err, s.logTail()), s.stop())
 	}
 	return nil
@@ -116,7 +121,8 @@ func (s *server) logTail() string {
 }
 
 // target is one file system under test: a directory the workloads use,
-// and the server behind it (nil for the plain directory).
+// and the server behind it (nil for the plain directory). The NFS targets
+// share the cairn target's server; their directory is in its mount.
 type target struct {
 	name string
 	dir  string

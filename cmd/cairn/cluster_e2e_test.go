@@ -79,7 +79,8 @@ func waitMounted(t *testing.T, dir string) {
 
 // TestClusterTwoNodes runs two server processes sharing an embedded etcd
 // and replicating chunks over mutual TLS: a file written through node 1's
-// FUSE mount reads back identically through node 2's mount.
+// FUSE mount reads back identically through node 2's mount, and one
+// written through node 2's mount reads back through node 1's NFS gateway.
 func TestClusterTwoNodes(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root for FUSE mounts")
@@ -97,11 +98,11 @@ func TestClusterTwoNodes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	gossip1 := freeAddr(t)
+	gossip1, nfs1 := freeAddr(t), freeAddr(t)
 	startCairn(t, "n1.log", "--data", filepath.Join(dir, "d1"), "--meta", "etcd-embedded", "server",
 		"--node-name", "n1", "--tls-dir", filepath.Join(pkiDir, "n1"), "--bind", gossip1,
 		"--rpc-listen", freeAddr(t), "--etcd-client-url", "http://"+etcdClient,
-		"--etcd-peer-url", "http://"+etcdPeer, "--mount", m1, "--no-nfs", "--replicas", "2")
+		"--etcd-peer-url", "http://"+etcdPeer, "--mount", m1, "--nfs-listen", nfs1, "--replicas", "2")
 	waitMounted(t, m1)
 	startCairn(t, "n2.log", "--data", filepath.Join(dir, "d2"), "--meta", "etcd://"+etcdClient, "server",
 		"--node-name", "n2", "--tls-dir", filepath.Join(pkiDir, "n2"), "--bind", freeAddr(t),
@@ -132,6 +133,26 @@ func TestClusterTwoNodes(t *testing.T) {
 	}
 	if !bytes.Equal(got, data) {
 		t.Fatalf("node 2 read %d bytes (%v), want the %d node 1 wrote", len(got), err, len(data))
+	}
+	// Node 2's FUSE write, node 1's NFS read (Debian's libnfs client).
+	if _, err := exec.LookPath("nfs-cat"); err != nil {
+		t.Fatalf("nfs-cat (libnfs-utils) is needed: %v", err)
+	}
+	other := append(bytes.Repeat([]byte("through node 2, out through NFS on node 1\n"), 1000), data[:1<<20]...)
+	if err := os.WriteFile(filepath.Join(m2, "other"), other, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(nfs1)
+	url := "nfs://127.0.0.1/default/other?nfsport=" + port + "&mountport=" + port + "&version=3"
+	var out []byte
+	for i := 0; i < 50; i++ {
+		if out, err = exec.Command("nfs-cat", url).Output(); err == nil && bytes.Equal(out, other) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !bytes.Equal(out, other) {
+		t.Fatalf("nfs-cat on node 1 gave %d bytes (%v), want the %d written on node 2", len(out), err, len(other))
 	}
 	// Every chunk has a copy on both nodes (R=2).
 	count := func(d string) int {

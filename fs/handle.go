@@ -98,6 +98,13 @@ func (h *Handle) Read(ctx context.Context, p []byte, off int64) (int, error) {
 
 // Write writes p at off (at the end of file for O_APPEND handles).
 func (h *Handle) Write(ctx context.Context, p []byte, off int64) (int, error) {
+	return h.WriteAs(ctx, h.caller, p, off)
+}
+
+// WriteAs is Write on behalf of c, for frontends that share one handle
+// among clients (the NFS gateway): the rules for clearing set-user-ID and
+// set-group-ID apply to c, not to whoever opened the handle.
+func (h *Handle) WriteAs(ctx context.Context, c *Caller, p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, syscall.EINVAL
 	}
@@ -107,7 +114,7 @@ func (h *Handle) Write(ctx context.Context, p []byte, off int64) (int, error) {
 	if h.flags&syscall.O_APPEND != 0 {
 		off = int64(h.f.size)
 	}
-	return h.f.write(ctx, h.caller, p, uint64(off))
+	return h.f.write(ctx, c, p, uint64(off))
 }
 
 // Flush stores the buffered writes, so that other clients see them

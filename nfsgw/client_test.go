@@ -2,12 +2,14 @@ package nfsgw
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"os"
 	"syscall"
 	"testing"
 
+	"github.com/cairn-storage/cairn/fs"
 	nfsc "github.com/willscott/go-nfs-client/nfs"
 	nfsrpc "github.com/willscott/go-nfs-client/nfs/rpc"
 )
@@ -265,5 +267,30 @@ func TestClientSetattr(t *testing.T) {
 		Check: true, Ctime: nfsc.NFS3Time{Seconds: 1}})
 	if st != nfsc.NFS3ErrNotSync {
 		t.Errorf("guarded setattr with a wrong ctime: %d", st)
+	}
+}
+
+// TestClientWriteClearsSetuid checks that a WRITE by a user other than
+// root clears set-user-ID, as a local write would, although the gateway
+// shares one open handle among clients.
+func TestClientWriteClearsSetuid(t *testing.T) {
+	e := newEnv(t, Export{})
+	ctx := context.Background()
+	v := e.volume()
+	a, err := v.Mknod(ctx, nil, fs.RootIno, "prog", syscall.S_IFREG|0o755, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner, mode := uint32(1000), uint32(0o4755)
+	if _, err := v.SetAttr(ctx, nil, a.Ino, fs.SetAttrIn{Uid: &owner, Gid: &owner}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.SetAttr(ctx, nil, a.Ino, fs.SetAttrIn{Mode: &mode}); err != nil {
+		t.Fatal(err)
+	}
+	user := mountClient(t, e, 1000, 1000)
+	user.writeFile("/prog", []byte("by the owner"))
+	if got, _ := v.GetAttr(ctx, a.Ino); got.Mode&syscall.S_ISUID != 0 {
+		t.Fatalf("a write by uid 1000 kept set-user-ID (mode %#o)", got.Mode)
 	}
 }

@@ -102,32 +102,14 @@ func (s *Server) writeAt(ctx context.Context, t *target, p []byte, off uint64, s
 		return err
 	}
 	defer s.files.put(f)
-	if _, err := f.h.Write(ctx, p, int64(off)); err != nil {
-		return err
-	}
-	if err := s.killPriv(ctx, t); err != nil {
+	// The handle is shared; the write clears set-user-ID as the caller's would.
+	if _, err := f.h.WriteAs(ctx, t.caller, p, int64(off)); err != nil {
 		return err
 	}
 	if stable {
 		return f.h.Fsync(ctx)
 	}
 	return nil
-}
-
-// killPriv clears set-user-ID (and set-group-ID with group execute) when
-// someone other than root writes, as a local write would: the shared
-// handle is opened as the filesystem, which keeps them.
-func (s *Server) killPriv(ctx context.Context, t *target) error {
-	m := t.attr.Mode
-	if t.caller.Uid == 0 || (m&syscall.S_ISUID == 0 && m&(syscall.S_ISGID|syscall.S_IXGRP) != syscall.S_ISGID|syscall.S_IXGRP) {
-		return nil
-	}
-	mode := m & 0o7777 &^ syscall.S_ISUID
-	if mode&syscall.S_IXGRP != 0 {
-		mode &^= syscall.S_ISGID
-	}
-	_, err := t.vol().SetAttr(ctx, nil, t.ino, fs.SetAttrIn{Mode: &mode})
-	return err
 }
 
 func (w *xdrWriter) verifier(v uint64) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -38,7 +37,7 @@ func (kv *KV) Update(ctx context.Context, fn func(meta.Txn) error) error {
 		if attempt == maxAttempts {
 			return fmt.Errorf("badgerkv: update: %d attempts: %w", attempt, meta.ErrConflict)
 		}
-		if err := pause(ctx, attempt); err != nil {
+		if err := meta.Backoff(ctx, attempt, minBackoff, maxBackoff); err != nil {
 			return err
 		}
 	}
@@ -63,15 +62,3 @@ func (kv *KV) update(fn func(meta.Txn) error) (retry bool, err error) {
 	}
 }
 
-// pause sleeps before retry number attempt (1-based), or until ctx ends.
-func pause(ctx context.Context, attempt int) error {
-	ceiling := min(minBackoff<<min(attempt, 16), maxBackoff)
-	t := time.NewTimer(rand.N(ceiling))
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"strings"
 	"time"
@@ -47,7 +46,7 @@ func (kv *KV) Update(ctx context.Context, fn func(meta.Txn) error) error {
 		if attempt == maxAttempts {
 			return fmt.Errorf("etcdkv: update: %d attempts: %w", attempt, meta.ErrConflict)
 		}
-		if err := pause(ctx, attempt); err != nil {
+		if err := meta.Backoff(ctx, attempt, minBackoff, maxBackoff); err != nil {
 			return err
 		}
 	}
@@ -145,15 +144,3 @@ func mergeSpans(spans []span) []span {
 	return out
 }
 
-// pause sleeps before retry number attempt (1-based), or until ctx ends.
-func pause(ctx context.Context, attempt int) error {
-	ceiling := min(minBackoff<<min(attempt, 16), maxBackoff)
-	t := time.NewTimer(rand.N(ceiling))
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}

@@ -61,4 +61,3 @@ func (kv *KV) update(fn func(meta.Txn) error) (retry bool, err error) {
 		return false, fmt.Errorf("badgerkv: commit: %w", err)
 	}
 }
-

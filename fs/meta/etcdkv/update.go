@@ -143,4 +143,3 @@ func mergeSpans(spans []span) []span {
 	}
 	return out
 }
-

@@ -112,23 +112,30 @@ func (d *dirHandle) Readdirent(ctx context.Context) (*fuse.DirEntry, syscall.Err
 	switch d.pos {
 	case 0:
 		d.pos = offDot
-		return &fuse.DirEntry{Name: ".", Ino: uint64(d.n.ino()), Mode: syscall.S_IFDIR, Off: offDot}, 0
+		return &fuse.DirEntry{Name: ".", Ino: d.n.StableAttr().Ino, Mode: syscall.S_IFDIR, Off: offDot}, 0
 	case offDot:
 		d.pos = offDotDot
 		return &fuse.DirEntry{Name: "..", Ino: d.parentIno(), Mode: syscall.S_IFDIR, Off: offDotDot}, 0
 	}
 	if len(d.buf) == 0 {
+		if d.pos == offSnapDir {
+			return nil, 0
+		}
 		if errno := d.fill(ctx); errno != 0 {
 			return nil, errno
 		}
 		if len(d.buf) == 0 {
+			if d.n.isSnapRoot() && d.n.m.opts.ShowSnapshots {
+				d.pos = offSnapDir
+				return &fuse.DirEntry{Name: snapDirName, Ino: snapDirIno, Mode: syscall.S_IFDIR, Off: offSnapDir}, 0
+			}
 			return nil, 0
 		}
 	}
 	e := d.buf[0]
 	d.buf = d.buf[1:]
 	d.pos, d.last = e.Cookie, &e
-	return &fuse.DirEntry{Name: e.Name, Ino: uint64(e.Ino), Mode: e.Mode, Off: e.Cookie}, 0
+	return &fuse.DirEntry{Name: e.Name, Ino: d.n.m.fuseIno(e.Ino), Mode: e.Mode, Off: e.Cookie}, 0
 }
 
 // parentIno is the inode number reported for "..": the parent go-fuse
@@ -137,14 +144,18 @@ func (d *dirHandle) parentIno() uint64 {
 	if _, p := d.n.Parent(); p != nil {
 		return p.StableAttr().Ino
 	}
-	return uint64(d.n.ino())
+	return d.n.StableAttr().Ino
 }
 
 // fill reads the entries after d.pos.
 func (d *dirHandle) fill(ctx context.Context) syscall.Errno {
 	d.buf = d.buf[:0]
+	hide := d.n.isSnapRoot() // .snapshots shadows an entry of that name
 	err := d.n.m.vol.ReadDirPlus(context.WithoutCancel(ctx), nil, d.n.ino(), d.pos,
 		func(e fs.DirEntry, a *fs.Attr) bool {
+			if hide && e.Name == snapDirName {
+				return true
+			}
 			d.buf = append(d.buf, entry{DirEntry: e, attr: *a})
 			return len(d.buf) < dirBatch
 		}, true)

@@ -45,6 +45,12 @@ type Options struct {
 	// more than what every committed metadata change already has:
 	// durability across a crash of the process.
 	Sync func(context.Context) error
+	// Snapshots, if set, makes a read-only .snapshots directory in the
+	// volume's root, with a subdirectory browsing each snapshot.
+	Snapshots Snapshots
+	// ShowSnapshots lists .snapshots in the root; otherwise only a
+	// lookup by name finds it.
+	ShowSnapshots bool
 }
 
 func (o *Options) setDefaults(vol *fs.Volume) {
@@ -79,12 +85,15 @@ type Server struct {
 	dir    string
 }
 
-// mount is the state every node shares.
+// mount is the state every node of one volume shares: the mounted
+// volume, or a snapshot view below .snapshots.
 type mount struct {
 	vol     *fs.Volume
 	log     *slog.Logger
 	opts    Options
 	attrTTL time.Duration
+	hi      uint64     // view number, in the high bits of inode numbers (see fuseIno)
+	snaps   *snapState // the .snapshots directory, if the volume has one
 
 	mu      sync.Mutex
 	handles map[*fileHandle]struct{} // open files, released at unmount
@@ -97,11 +106,15 @@ const maxWrite = 1 << 20
 const maxReadAhead = 128 << 10
 
 // Mount serves vol at mountpoint and returns once the kernel has the
-// mount. The caller keeps ownership of vol: close it after Unmount.
+// mount. The caller keeps ownership of vol: close it after Unmount. The
+// snapshot views opened through Options.Snapshots are closed at unmount.
 func Mount(vol *fs.Volume, mountpoint string, opts Options) (*Server, error) {
 	opts.setDefaults(vol)
 	m := &mount{vol: vol, log: opts.Logger, opts: opts,
 		attrTTL: *timeout(opts.AttrTimeout, time.Second), handles: map[*fileHandle]struct{}{}}
+	if opts.Snapshots != nil {
+		m.snaps = &snapState{root: m, src: opts.Snapshots}
+	}
 	root := &node{m: m}
 	raw := gofs.NewNodeFS(root, m.nodeOptions())
 	server, err := fuse.NewServer(raw, mountpoint, m.mountOptions())
@@ -111,6 +124,7 @@ func Mount(vol *fs.Volume, mountpoint string, opts Options) (*Server, error) {
 	go server.Serve()
 	if err := server.WaitMount(); err != nil {
 		_ = server.Unmount()
+		m.releaseAll()
 		return nil, fmt.Errorf("mount %s at %s: %w", vol.Info().Name, mountpoint, err)
 	}
 	m.log.Info("volume mounted", "volume", vol.Info().Name, "mountpoint", mountpoint,
@@ -192,8 +206,17 @@ func (mt *Server) Wait() {
 }
 
 // releaseAll releases the handles whose RELEASE the kernel never sent
-// (it drops pending releases when the connection goes away).
+// (it drops pending releases when the connection goes away), and closes
+// the snapshot views.
 func (m *mount) releaseAll() {
+	m.releaseHandles()
+	if m.snaps != nil {
+		m.snaps.closeAll()
+	}
+}
+
+// releaseHandles releases m's open files.
+func (m *mount) releaseHandles() {
 	m.mu.Lock()
 	hs := m.handles
 	m.handles = map[*fileHandle]struct{}{}

@@ -24,8 +24,11 @@ func newRequestFor(ctx context.Context, mode uint32) *request {
 }
 
 // create runs an fs operation that makes a new inode below n.
-func (n *node) create(ctx context.Context, r *request, op string, out *fuse.EntryOut,
+func (n *node) create(ctx context.Context, r *request, op, name string, out *fuse.EntryOut,
 	fn func(c *fs.Caller) (fs.Attr, error)) (*gofs.Inode, syscall.Errno) {
+	if n.shadowed(name) {
+		return nil, syscall.EEXIST
+	}
 	var a fs.Attr
 	errno := n.m.do(r, op, func(c *fs.Caller) (err error) {
 		a, err = fn(c)
@@ -40,7 +43,7 @@ func (n *node) create(ctx context.Context, r *request, op string, out *fuse.Entr
 // Mknod creates a regular file, FIFO, socket or device node.
 func (n *node) Mknod(ctx context.Context, name string, mode, dev uint32, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
 	r := newRequestFor(ctx, mode)
-	return n.create(ctx, r, "mknod", out, func(c *fs.Caller) (fs.Attr, error) {
+	return n.create(ctx, r, "mknod", name, out, func(c *fs.Caller) (fs.Attr, error) {
 		return n.m.vol.Mknod(r.ctx, c, n.ino(), name, mode, dev)
 	})
 }
@@ -48,7 +51,7 @@ func (n *node) Mknod(ctx context.Context, name string, mode, dev uint32, out *fu
 // Mkdir creates a directory.
 func (n *node) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
 	r := newRequest(ctx)
-	return n.create(ctx, r, "mkdir", out, func(c *fs.Caller) (fs.Attr, error) {
+	return n.create(ctx, r, "mkdir", name, out, func(c *fs.Caller) (fs.Attr, error) {
 		return n.m.vol.Mkdir(r.ctx, c, n.ino(), name, mode)
 	})
 }
@@ -56,16 +59,20 @@ func (n *node) Mkdir(ctx context.Context, name string, mode uint32, out *fuse.En
 // Symlink creates a symbolic link to target.
 func (n *node) Symlink(ctx context.Context, target, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
 	r := newRequest(ctx)
-	return n.create(ctx, r, "symlink", out, func(c *fs.Caller) (fs.Attr, error) {
+	return n.create(ctx, r, "symlink", name, out, func(c *fs.Caller) (fs.Attr, error) {
 		return n.m.vol.Symlink(r.ctx, c, n.ino(), name, target)
 	})
 }
 
 // Link adds the name n/name for target.
 func (n *node) Link(ctx context.Context, target gofs.InodeEmbedder, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	t, ok := target.(*node)
+	if !ok || t.m != n.m {
+		return nil, syscall.EXDEV
+	}
 	r := newRequest(ctx)
-	ino := fs.Ino(target.EmbeddedInode().StableAttr().Ino)
-	return n.create(ctx, r, "link", out, func(c *fs.Caller) (fs.Attr, error) {
+	ino := t.ino()
+	return n.create(ctx, r, "link", name, out, func(c *fs.Caller) (fs.Attr, error) {
 		return n.m.vol.Link(r.ctx, c, ino, n.ino(), name)
 	})
 }
@@ -73,6 +80,9 @@ func (n *node) Link(ctx context.Context, target gofs.InodeEmbedder, name string,
 // Create creates and opens a regular file. If another client created
 // the name first, a create without O_EXCL opens that file instead.
 func (n *node) Create(ctx context.Context, name string, flags, mode uint32, out *fuse.EntryOut) (*gofs.Inode, gofs.FileHandle, uint32, syscall.Errno) {
+	if n.shadowed(name) {
+		return nil, nil, 0, syscall.EEXIST
+	}
 	r := newRequestFor(ctx, mode)
 	var a fs.Attr
 	created := true
@@ -145,6 +155,9 @@ func (n *node) Readlink(ctx context.Context) ([]byte, syscall.Errno) {
 
 // Unlink removes the name n/name of a non-directory.
 func (n *node) Unlink(ctx context.Context, name string) syscall.Errno {
+	if n.shadowed(name) {
+		return syscall.EBUSY
+	}
 	r := newRequest(ctx)
 	return n.m.do(r, "unlink", func(c *fs.Caller) error {
 		return n.m.vol.Unlink(r.ctx, c, n.ino(), name)
@@ -153,6 +166,9 @@ func (n *node) Unlink(ctx context.Context, name string) syscall.Errno {
 
 // Rmdir removes the empty directory n/name.
 func (n *node) Rmdir(ctx context.Context, name string) syscall.Errno {
+	if n.shadowed(name) {
+		return syscall.EBUSY
+	}
 	r := newRequest(ctx)
 	return n.m.do(r, "rmdir", func(c *fs.Caller) error {
 		return n.m.vol.Rmdir(r.ctx, c, n.ino(), name)
@@ -162,9 +178,20 @@ func (n *node) Rmdir(ctx context.Context, name string) syscall.Errno {
 // Rename moves n/name to newParent/newName; flags are renameat2's
 // (RENAME_NOREPLACE, RENAME_EXCHANGE), which fs takes as they are.
 func (n *node) Rename(ctx context.Context, name string, newParent gofs.InodeEmbedder, newName string, flags uint32) syscall.Errno {
+	p, ok := newParent.(*node)
+	if !ok || p.m != n.m {
+		return syscall.EXDEV
+	}
+	if n.shadowed(name) || p.shadowed(newName) {
+		return syscall.EBUSY
+	}
 	r := newRequest(ctx)
-	to := fs.Ino(newParent.EmbeddedInode().StableAttr().Ino)
+	to := p.ino()
 	return n.m.do(r, "rename", func(c *fs.Caller) error {
 		return n.m.vol.Rename(r.ctx, c, n.ino(), name, to, newName, flags)
 	})
 }
+
+// shadowed reports whether n/name is .snapshots, which hides any entry of
+// that name: the name can be neither created nor removed nor renamed.
+func (n *node) shadowed(name string) bool { return name == snapDirName && n.isSnapRoot() }

@@ -47,11 +47,11 @@ var (
 	_ gofs.NodeRemovexattrer  = (*node)(nil)
 )
 
-func (n *node) ino() fs.Ino { return fs.Ino(n.StableAttr().Ino) }
+func (n *node) ino() fs.Ino { return n.m.fsIno(n.StableAttr().Ino) }
 
 // fillAttr converts fs attributes to FUSE ones.
-func fillAttr(out *fuse.Attr, a *fs.Attr) {
-	out.Ino = uint64(a.Ino)
+func (m *mount) fillAttr(out *fuse.Attr, a *fs.Attr) {
+	out.Ino = m.fuseIno(a.Ino)
 	out.Size = a.Size
 	out.Blocks = a.Blocks
 	out.Mode = a.Mode
@@ -68,13 +68,16 @@ const blockSize = 4096
 // child returns the go-fuse inode for a, which the caller has just
 // found or created below n, with out filled in.
 func (n *node) child(ctx context.Context, a *fs.Attr, out *fuse.EntryOut) *gofs.Inode {
-	fillAttr(&out.Attr, a)
-	id := gofs.StableAttr{Mode: a.Mode & syscall.S_IFMT, Ino: uint64(a.Ino), Gen: a.Gen}
+	n.m.fillAttr(&out.Attr, a)
+	id := gofs.StableAttr{Mode: a.Mode & syscall.S_IFMT, Ino: n.m.fuseIno(a.Ino), Gen: a.Gen}
 	return n.NewInode(ctx, &node{m: n.m}, id)
 }
 
 // Lookup finds name in directory n.
 func (n *node) Lookup(ctx context.Context, name string, out *fuse.EntryOut) (*gofs.Inode, syscall.Errno) {
+	if name == snapDirName && n.isSnapRoot() {
+		return n.m.snaps.lookupDir(ctx, n, out)
+	}
 	r := newRequest(ctx)
 	var a fs.Attr
 	errno := n.m.do(r, "lookup", func(c *fs.Caller) (err error) {
@@ -98,7 +101,7 @@ func (n *node) Getattr(ctx context.Context, f gofs.FileHandle, out *fuse.AttrOut
 		return n.m.errno("getattr", err)
 	}
 	n.seen(a)
-	fillAttr(&out.Attr, &a)
+	n.m.fillAttr(&out.Attr, &a)
 	return 0
 }
 
@@ -120,7 +123,7 @@ func (n *node) Setattr(ctx context.Context, f gofs.FileHandle, in *fuse.SetAttrI
 		return errno
 	}
 	n.seen(a)
-	fillAttr(&out.Attr, &a)
+	n.m.fillAttr(&out.Attr, &a)
 	out.SetTimeout(n.m.attrTTL)
 	return 0
 }

@@ -56,6 +56,10 @@ type Config struct {
 	// MaxIOSize is the largest READ and WRITE offered to clients; 1 MiB
 	// if zero.
 	MaxIOSize uint32
+	// Snapshots, if set, makes a read-only .snapshots directory in the
+	// root of every export (not listed by READDIR), with a subdirectory
+	// browsing each snapshot of the volume.
+	Snapshots Snapshots
 }
 
 // SecretName names the filesystem secret (fs.FS.Secret) that

@@ -16,6 +16,7 @@ type export struct {
 	Export // options; Volume is the real name, never "*"
 	id     uint64
 	vol    *fs.Volume
+	parent *export // of a snapshot view: the export whose .snapshots shows it
 }
 
 // exportTable opens exported volumes on first use and finds them by the
@@ -24,14 +25,15 @@ type exportTable struct {
 	fsys     *fs.FS
 	configs  map[string]Export
 	wildcard *Export
+	snaps    Snapshots // nil: no .snapshots directories
 
 	mu     sync.Mutex
 	byName map[string]*export
 	byID   map[uint64]*export
 }
 
-func newExportTable(fsys *fs.FS, exports []Export) *exportTable {
-	t := &exportTable{fsys: fsys, configs: map[string]Export{},
+func newExportTable(fsys *fs.FS, exports []Export, snaps Snapshots) *exportTable {
+	t := &exportTable{fsys: fsys, configs: map[string]Export{}, snaps: snaps,
 		byName: map[string]*export{}, byID: map[uint64]*export{}}
 	for _, e := range exports {
 		if e.Volume == "*" {
@@ -93,7 +95,11 @@ func (t *exportTable) byVolumeID(ctx context.Context, id uint64) (*export, error
 	} else if err != nil {
 		return nil, err
 	}
-	e, err = t.byVolumeName(ctx, info.Name)
+	if info.Hidden {
+		e, err = t.viewByName(ctx, info.Name)
+	} else {
+		e, err = t.byVolumeName(ctx, info.Name)
+	}
 	if errors.Is(err, syscall.ENOENT) {
 		return nil, fmt.Errorf("volume %q: %w", info.Name, syscall.ESTALE)
 	} else if err != nil {

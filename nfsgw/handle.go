@@ -17,14 +17,17 @@ import (
 // the cluster secret, truncated to 128 bits. Since inode numbers are never
 // reused, a handle stays valid across gateway restarts and on every
 // gateway of the cluster, and a client can neither forge nor alter one.
-// The kind byte leaves room for snapshot handles (/VOLUME/.snapshots).
+// The kind byte tells inodes from the virtual /VOLUME/.snapshots directory;
+// the inodes of a snapshot view are named like any other, by the view's
+// own (hidden) volume ID.
 const (
 	handleVersion = 1
 	handleTagSize = 16
 	handleBody    = 2 + 8 + 8 + 8
 	handleSize    = handleBody + handleTagSize
 
-	kindVolume = 0 // an inode of a live volume
+	kindVolume  = 0 // an inode of a live volume (or of a snapshot view)
+	kindSnapDir = 1 // the .snapshots directory of a volume; ino and gen are 0
 )
 
 // errBadHandle reports a handle that is not one of ours (NFS3ERR_BADHANDLE).
@@ -32,9 +35,10 @@ var errBadHandle = errors.New("malformed or forged file handle")
 
 // fileID is what a handle names.
 type fileID struct {
-	Vol uint64
-	Ino fs.Ino
-	Gen uint64
+	Kind byte
+	Vol  uint64
+	Ino  fs.Ino
+	Gen  uint64
 }
 
 // handleCodec signs and checks handles.
@@ -57,7 +61,7 @@ func (c *handleCodec) tag(body []byte) []byte {
 // encode returns the signed handle of id.
 func (c *handleCodec) encode(id fileID) []byte {
 	b := make([]byte, handleBody, handleSize)
-	b[0], b[1] = handleVersion, kindVolume
+	b[0], b[1] = handleVersion, id.Kind
 	binary.BigEndian.PutUint64(b[2:], id.Vol)
 	binary.BigEndian.PutUint64(b[10:], uint64(id.Ino))
 	binary.BigEndian.PutUint64(b[18:], id.Gen)
@@ -66,15 +70,16 @@ func (c *handleCodec) encode(id fileID) []byte {
 
 // decode checks and parses a handle; anything else is errBadHandle.
 func (c *handleCodec) decode(h []byte) (fileID, error) {
-	if len(h) != handleSize || h[0] != handleVersion || h[1] != kindVolume {
+	if len(h) != handleSize || h[0] != handleVersion || (h[1] != kindVolume && h[1] != kindSnapDir) {
 		return fileID{}, errBadHandle
 	}
 	if !hmac.Equal(h[handleBody:], c.tag(h[:handleBody])) {
 		return fileID{}, errBadHandle
 	}
 	return fileID{
-		Vol: binary.BigEndian.Uint64(h[2:]),
-		Ino: fs.Ino(binary.BigEndian.Uint64(h[10:])),
-		Gen: binary.BigEndian.Uint64(h[18:]),
+		Kind: h[1],
+		Vol:  binary.BigEndian.Uint64(h[2:]),
+		Ino:  fs.Ino(binary.BigEndian.Uint64(h[10:])),
+		Gen:  binary.BigEndian.Uint64(h[18:]),
 	}, nil
 }

@@ -102,25 +102,49 @@ func nfsLookup(ctx context.Context, s *Server, rq *request, w *xdrWriter) (nfs.N
 	}
 	t, err := s.resolve(ctx, rq, fh)
 	var a fs.Attr
+	var exp *export
 	if err == nil {
-		a, err = s.lookup(ctx, t, name)
+		a, exp, err = s.lookup(ctx, t, name)
 	}
 	if st := s.status(w, err); st != nfs.NFSStatusOk {
 		w.targetAttr(t)
 		return st, nil
 	}
-	w.opaque(s.handle(t, &a))
-	w.postOpAttr(t.exp.id, &a)
+	w.opaque(s.handleIn(exp, &a))
+	w.postOpAttr(exp.id, &a)
 	w.postOpAttr(t.exp.id, &t.attr)
 	return nfs.NFSStatusOk, nil
 }
 
-// lookup finds name in the directory t, including "." and "..". At the
-// root of an export, ".." is the root itself: clients cannot climb out.
-func (s *Server) lookup(ctx context.Context, t *target, name string) (fs.Attr, error) {
+// lookup finds name in the directory t, including "." and "..", and
+// returns the export it is in (a snapshot view's, below .snapshots). At
+// the root of an export, ".." is the root itself: clients cannot climb
+// out.
+func (s *Server) lookup(ctx context.Context, t *target, name string) (fs.Attr, *export, error) {
 	if !t.attr.IsDir() {
-		return fs.Attr{}, syscall.ENOTDIR
+		return fs.Attr{}, nil, syscall.ENOTDIR
 	}
+	if t.snapDir {
+		return s.snapLookup(ctx, t, name)
+	}
+	if t.ino == fs.RootIno && ((name == ".." && t.exp.parent != nil) || (name == snapDirName && s.exports.hasSnapDir(t.exp))) {
+		// .snapshots, from the export's root or a snapshot's.
+		e := t.exp
+		if e.parent != nil {
+			e = e.parent
+		}
+		if err := t.vol().Access(ctx, t.caller, t.ino, fs.MayExec); err != nil {
+			return fs.Attr{}, nil, err
+		}
+		a, err := snapDirAttr(ctx, e)
+		return a, e, err
+	}
+	a, err := s.lookupIn(ctx, t, name)
+	return a, t.exp, err
+}
+
+// lookupIn finds name in the directory t of a volume.
+func (s *Server) lookupIn(ctx context.Context, t *target, name string) (fs.Attr, error) {
 	if name == "." || (name == ".." && t.ino == fs.RootIno) {
 		if err := t.vol().Access(ctx, t.caller, t.ino, fs.MayExec); err != nil {
 			return fs.Attr{}, err
@@ -161,7 +185,12 @@ func nfsAccess(ctx context.Context, s *Server, rq *request, w *xdrWriter) (nfs.N
 		w.postOpAttr(0, nil)
 		return st, nil
 	}
-	may := func(mask uint32) bool { return t.vol().Access(ctx, t.caller, t.ino, mask) == nil }
+	may := func(mask uint32) bool {
+		if t.snapDir {
+			return mask != fs.MayWrite
+		}
+		return t.vol().Access(ctx, t.caller, t.ino, mask) == nil
+	}
 	var got uint32
 	if want&access3Read != 0 && may(fs.MayRead) {
 		got |= access3Read

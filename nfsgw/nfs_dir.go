@@ -62,12 +62,12 @@ func nfsReaddirplus(ctx context.Context, s *Server, rq *request, w *xdrWriter) (
 
 // readdir lists entries after a.cookie until the reply would exceed a.max.
 // addParent lists "..": the parent directory, or the export's root itself.
-func (s *Server) addParent(ctx context.Context, t *target, add func(fs.DirEntry, *fs.Attr) bool) error {
-	attr, err := s.lookup(ctx, t, "..")
+func (s *Server) addParent(ctx context.Context, t *target, add func(*export, fs.DirEntry, *fs.Attr) bool) error {
+	attr, exp, err := s.lookup(ctx, t, "..")
 	if err != nil {
 		return err
 	}
-	add(fs.DirEntry{Name: "..", Ino: attr.Ino, Cookie: dotdotCookie}, &attr)
+	add(exp, fs.DirEntry{Name: "..", Ino: attr.Ino, Cookie: dotdotCookie}, &attr)
 	return nil
 }
 
@@ -80,7 +80,7 @@ func (s *Server) readdir(ctx context.Context, rq *request, w *xdrWriter, a dirAr
 	// known only at the end.
 	body := &xdrWriter{b: make([]byte, 0, min(a.max, 64<<10))}
 	size, n, eof := dirReplyFixed, 0, true
-	add := func(e fs.DirEntry, attr *fs.Attr) bool {
+	add := func(exp *export, e fs.DirEntry, attr *fs.Attr) bool {
 		esize := dirEntryFixed + xdrSize(len(e.Name))
 		if plus {
 			esize += plusEntryExtra
@@ -95,34 +95,54 @@ func (s *Server) readdir(ctx context.Context, rq *request, w *xdrWriter, a dirAr
 		body.uint64(uint64(e.Ino))
 		body.string(e.Name)
 		body.uint64(e.Cookie)
-		if plus {
-			body.postOpAttr(t.exp.id, attr)
-			body.postOpFH(s.handle(t, attr))
+		if plus && attr != nil {
+			body.postOpAttr(exp.id, attr)
+			body.postOpFH(s.handleIn(exp, attr))
+		} else if plus {
+			body.postOpAttr(0, nil)
+			body.postOpFH(nil)
 		}
 		return true
 	}
 	if err == nil && a.cookie < dotCookie {
 		// Listing needs read permission, which "." must not bypass.
-		if err = t.vol().Access(ctx, t.caller, t.ino, fs.MayRead); err == nil {
-			add(fs.DirEntry{Name: ".", Ino: t.ino, Cookie: dotCookie}, &t.attr)
+		if !t.snapDir {
+			err = t.vol().Access(ctx, t.caller, t.ino, fs.MayRead)
+		}
+		if err == nil {
+			add(t.exp, fs.DirEntry{Name: ".", Ino: t.ino, Cookie: dotCookie}, &t.attr)
 		}
 	}
 	if err == nil && eof && a.cookie < dotdotCookie {
 		err = s.addParent(ctx, t, add)
 	}
-	if err == nil && eof {
+	if err == nil && eof && t.snapDir {
+		// The snapshots' attributes would mean opening every one.
+		var entries []fs.DirEntry
+		entries, err = s.snapEntries(ctx, t)
+		for _, e := range entries {
+			if e.Cookie > a.cookie && !add(t.exp, e, nil) {
+				break
+			}
+		}
+	} else if err == nil && eof {
+		// .snapshots shadows an entry of that name in the root.
+		hide := t.ino == fs.RootIno && s.exports.hasSnapDir(t.exp)
 		// Attributes are read per entry sent rather than by ReadDirPlus,
 		// which reads them for a whole page of entries when a reply
 		// holds only a few dozen.
 		err = t.vol().ReadDir(ctx, t.caller, t.ino, a.cookie, func(e fs.DirEntry) bool {
+			if hide && e.Name == snapDirName {
+				return true
+			}
 			if !plus {
-				return add(e, nil)
+				return add(t.exp, e, nil)
 			}
 			attr, err := t.vol().GetAttr(ctx, e.Ino)
 			if err != nil {
 				return true // removed meanwhile
 			}
-			return add(e, &attr)
+			return add(t.exp, e, &attr)
 		})
 	}
 	if err == nil && n == 0 && !eof {

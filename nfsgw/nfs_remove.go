@@ -25,6 +25,9 @@ func removeEntry(ctx context.Context, s *Server, rq *request, w *xdrWriter, remo
 		return 0, errGarbage
 	}
 	t, err := s.resolveDir(ctx, rq, fh)
+	if err == nil && s.shadowed(t, name) {
+		err = syscall.EROFS
+	}
 	if err == nil {
 		err = remove(t.vol(), ctx, t.caller, t.ino, name)
 	}
@@ -46,6 +49,9 @@ func nfsRename(ctx context.Context, s *Server, rq *request, w *xdrWriter) (nfs.N
 	}
 	if err == nil && to.exp != from.exp {
 		err = syscall.EXDEV
+	}
+	if err == nil && (s.shadowed(from, oname) || s.shadowed(to, nname)) {
+		err = syscall.EROFS
 	}
 	if err == nil {
 		err = from.vol().Rename(ctx, from.caller, from.ino, oname, to.ino, nname, 0)

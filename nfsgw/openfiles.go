@@ -67,6 +67,9 @@ func (o *openFiles) get(ctx context.Context, vol *fs.Volume, volID uint64, ino f
 	o.files[k] = f
 	o.mu.Unlock()
 	f.h, f.err = vol.Open(ctx, nil, ino, syscall.O_RDWR)
+	if errors.Is(f.err, syscall.EROFS) { // a snapshot view
+		f.h, f.err = vol.Open(ctx, nil, ino, syscall.O_RDONLY)
+	}
 	if f.err != nil {
 		o.mu.Lock()
 		if o.files[k] == f {

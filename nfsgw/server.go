@@ -69,7 +69,7 @@ func New(fsys *fs.FS, cfg Config) (*Server, error) {
 		cfg:       cfg,
 		log:       cfg.Logger.With("component", "nfsgw"),
 		handles:   newHandleCodec(cfg.Secret),
-		exports:   newExportTable(fsys, cfg.Exports),
+		exports:   newExportTable(fsys, cfg.Exports, cfg.Snapshots),
 		mounts:    &mountTable{},
 		metrics:   m,
 		ctx:       ctx,

@@ -27,6 +27,8 @@ type target struct {
 	ino    fs.Ino
 	attr   fs.Attr // as the call began
 	caller *fs.Caller
+	// snapDir: t is the .snapshots directory of exp (ino is snapDirIno).
+	snapDir bool
 }
 
 func (t *target) vol() *fs.Volume { return t.exp.vol }
@@ -51,6 +53,16 @@ func (s *Server) resolve(ctx context.Context, rq *request, fh []byte) (*target, 
 			"client", rq.client.String(), "volume", exp.Volume)
 		return nil, fmt.Errorf("client %s: %w", rq.client, syscall.EACCES)
 	}
+	if id.Kind == kindSnapDir {
+		if !s.exports.hasSnapDir(exp) {
+			return nil, fmt.Errorf("volume %q has no .snapshots: %w", exp.Volume, syscall.ESTALE)
+		}
+		a, err := snapDirAttr(ctx, exp)
+		if err != nil {
+			return nil, err
+		}
+		return &target{exp: exp, ino: snapDirIno, attr: a, caller: exp.caller(rq.cred), snapDir: true}, nil
+	}
 	a, err := exp.vol.GetAttr(ctx, id.Ino)
 	if errors.Is(err, syscall.ENOENT) {
 		return nil, fmt.Errorf("inode %d: %w", id.Ino, syscall.ESTALE)
@@ -66,15 +78,22 @@ func (s *Server) resolve(ctx context.Context, rq *request, fh []byte) (*target, 
 
 // writable refuses changes to a read-only export.
 func (t *target) writable() error {
-	if t.exp.ReadOnly {
+	if t.exp.ReadOnly || t.snapDir {
 		return fmt.Errorf("export %q is read-only: %w", t.exp.Volume, syscall.EROFS)
 	}
 	return nil
 }
 
 // handle returns the signed handle of an inode of the target's volume.
-func (s *Server) handle(t *target, a *fs.Attr) []byte {
-	return s.handles.encode(fileID{Vol: t.exp.id, Ino: a.Ino, Gen: a.Gen})
+func (s *Server) handle(t *target, a *fs.Attr) []byte { return s.handleIn(t.exp, a) }
+
+// handleIn returns the signed handle of an inode of e's volume, or of
+// its .snapshots directory.
+func (s *Server) handleIn(e *export, a *fs.Attr) []byte {
+	if a.Ino == snapDirIno {
+		return s.handles.encode(fileID{Kind: kindSnapDir, Vol: e.id})
+	}
+	return s.handles.encode(fileID{Vol: e.id, Ino: a.Ino, Gen: a.Gen})
 }
 
 // mayIO checks that the caller may read (or write) the regular file of t.

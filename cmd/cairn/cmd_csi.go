@@ -191,7 +191,7 @@ func runCSIHost(c *cli.Context) error {
 	}
 	if c.Bool("serve-nfs") {
 		cfg.Extra = func(ctx context.Context, d *datadir.Data) (func() error, error) {
-			srv, err := newNFSServer(c, d.FS)
+			srv, err := newNFSServer(c, d)
 			if err != nil {
 				return nil, err
 			}

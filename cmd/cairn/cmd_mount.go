@@ -15,6 +15,7 @@ import (
 	"github.com/cairn-storage/cairn/datadir"
 	"github.com/cairn-storage/cairn/fs"
 	"github.com/cairn-storage/cairn/fusefs"
+	"github.com/cairn-storage/cairn/nfsgw"
 	"github.com/cairn-storage/cairn/snapshots"
 )
 
@@ -22,6 +23,7 @@ func mountFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.BoolFlag{Name: "read-only", Aliases: []string{"ro"}, Usage: "mount read-only"},
 		&cli.BoolFlag{Name: "snapshot", Usage: "VOLUME is a snapshot, VOLUME@NAME: mount its read-only view"},
+		&cli.BoolFlag{Name: "show-snapshots", Usage: "list the .snapshots directory in the volume's root (it is reachable by name either way)"},
 		&cli.DurationFlag{Name: "attr-timeout", Usage: "how long the kernel caches attributes (negative: never)", Value: 0, DefaultText: "1s"},
 		&cli.DurationFlag{Name: "entry-timeout", Usage: "how long the kernel caches names (negative: never)", Value: 0, DefaultText: "1s"},
 		&cli.BoolFlag{Name: "writeback", Usage: "let the kernel buffer writes (faster small writes; close-to-open still holds)"},
@@ -45,13 +47,78 @@ func mountCommand() *cli.Command {
 
 func mountOptions(c *cli.Context) fusefs.Options {
 	return fusefs.Options{
-		ReadOnly:     c.Bool("read-only"),
-		AttrTimeout:  c.Duration("attr-timeout"),
-		EntryTimeout: c.Duration("entry-timeout"),
-		Writeback:    c.Bool("writeback"),
-		Debug:        c.Bool("fuse-debug"),
-		Logger:       slog.Default(),
+		ReadOnly:      c.Bool("read-only"),
+		AttrTimeout:   c.Duration("attr-timeout"),
+		EntryTimeout:  c.Duration("entry-timeout"),
+		Writeback:     c.Bool("writeback"),
+		Debug:         c.Bool("fuse-debug"),
+		Logger:        slog.Default(),
+		ShowSnapshots: c.Bool("show-snapshots"),
 	}
+}
+
+// dataSnapshots opens snapshots as read-only views, for the .snapshots
+// directories of FUSE mounts and NFS exports.
+type dataSnapshots struct {
+	fs *fs.FS
+	m  *snapshots.Manager
+}
+
+var _ nfsgw.Snapshots = dataSnapshots{}
+
+func newDataSnapshots(d *datadir.Data) dataSnapshots {
+	return dataSnapshots{fs: d.FS, m: snapshots.New(d.FS, d.Chunks, snapshots.Options{Logger: slog.Default()})}
+}
+
+// List returns the snapshots of volume.
+func (s dataSnapshots) List(ctx context.Context, volume string) ([]nfsgw.SnapshotRef, error) {
+	all, err := s.m.List(ctx, volume)
+	if err != nil {
+		return nil, err
+	}
+	refs := make([]nfsgw.SnapshotRef, 0, len(all))
+	for _, snap := range all {
+		refs = append(refs, nfsgw.SnapshotRef{Name: snap.Name, Created: snap.Created})
+	}
+	return refs, nil
+}
+
+// Open opens the read-only view of snapshot name of volume.
+func (s dataSnapshots) Open(ctx context.Context, volume, name string) (*fs.Volume, error) {
+	snap, err := s.m.Get(ctx, volume+"@"+name)
+	if errors.Is(err, snapshots.ErrNotFound) || errors.Is(err, snapshots.ErrInvalid) {
+		return nil, fmt.Errorf("%w: %w", err, syscall.ENOENT)
+	} else if err != nil {
+		return nil, err
+	}
+	return s.fs.OpenTreeVolume(ctx, fs.TreeVolumeName(snap.Volume, snap.Name), snap.Root, snap.MaxIno)
+}
+
+// volumeSnapshots is one volume's snapshots, for its FUSE mount.
+type volumeSnapshots struct {
+	d      dataSnapshots
+	volume string
+}
+
+var _ fusefs.Snapshots = volumeSnapshots{}
+
+func newVolumeSnapshots(d *datadir.Data, volume string) volumeSnapshots {
+	return volumeSnapshots{d: newDataSnapshots(d), volume: volume}
+}
+
+// List returns the volume's snapshots.
+func (s volumeSnapshots) List(ctx context.Context) ([]fusefs.SnapshotRef, error) {
+	refs, err := s.d.List(ctx, s.volume)
+	out := make([]fusefs.SnapshotRef, 0, len(refs))
+	for _, r := range refs {
+		out = append(out, fusefs.SnapshotRef{Name: r.Name, Created: r.Created})
+	}
+	return out, err
+}
+
+// Open opens the read-only view of snapshot name.
+func (s volumeSnapshots) Open(ctx context.Context, name string) (*fs.Volume, error) {
+	return s.d.Open(ctx, s.volume, name)
 }
 
 func mount(c *cli.Context) error {
@@ -75,6 +142,9 @@ func mount(c *cli.Context) error {
 		opts := mountOptions(c)
 		opts.ReadOnly = opts.ReadOnly || c.Bool("snapshot")
 		opts.Sync = d.FS.Sync
+		if !c.Bool("snapshot") {
+			opts.Snapshots = newVolumeSnapshots(d, name)
+		}
 		mt, err := fusefs.Mount(vol, dir, opts)
 		if err != nil {
 			return errors.Join(err, vol.Close(c.Context))

@@ -12,7 +12,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/cairn-storage/cairn/datadir"
-	"github.com/cairn-storage/cairn/fs"
 	"github.com/cairn-storage/cairn/nfsgw"
 )
 
@@ -47,7 +46,7 @@ func serveNFSCommand(c *cli.Context) error {
 	}
 	defer stopObs()
 	return withData(c, func(d *datadir.Data) error {
-		srv, err := newNFSServer(c, d.FS)
+		srv, err := newNFSServer(c, d)
 		if err != nil {
 			return err
 		}
@@ -56,7 +55,8 @@ func serveNFSCommand(c *cli.Context) error {
 }
 
 // newNFSServer configures the gateway from the flags.
-func newNFSServer(c *cli.Context, fsys *fs.FS) (*nfsgw.Server, error) {
+func newNFSServer(c *cli.Context, d *datadir.Data) (*nfsgw.Server, error) {
+	fsys := d.FS
 	var exports []nfsgw.Export
 	for _, spec := range c.StringSlice("export") {
 		e, err := parseExport(spec)
@@ -76,6 +76,7 @@ func newNFSServer(c *cli.Context, fsys *fs.FS) (*nfsgw.Server, error) {
 		Registerer:     prometheus.DefaultRegisterer,
 		Addr:           c.String("nfs-listen"),
 		PortmapperAddr: c.String("portmapper"),
+		Snapshots:      newDataSnapshots(d),
 	})
 	if err != nil {
 		return nil, err

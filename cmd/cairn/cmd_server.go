@@ -78,7 +78,7 @@ func server(c *cli.Context) error {
 		serve := func() error { <-idle; return nil }
 		stops = append(stops, func() error { close(idle); return nil })
 		if !c.Bool("no-nfs") {
-			srv, err := newNFSServer(c, d.FS)
+			srv, err := newNFSServer(c, d)
 			if err != nil {
 				return errors.Join(err, stopAll())
 			}
@@ -97,6 +97,7 @@ func mountForServer(c *cli.Context, d *datadir.Data, name, dir string) (func() e
 	}
 	opts := mountOptions(c)
 	opts.Sync = d.FS.Sync
+	opts.Snapshots = newVolumeSnapshots(d, name)
 	mt, err := fusefs.Mount(vol, dir, opts)
 	if err != nil {
 		return nil, errors.Join(err, vol.Close(c.Context))

@@ -165,10 +165,7 @@ func csiHostCommand() *cli.Command {
 }
 
 func runCSIHost(c *cli.Context) error {
-	if err := setMemoryLimit(c.String("memory-limit")); err != nil {
-		return err
-	}
-	stopObs, err := startObservability(c)
+	stopObs, err := startDaemon(c)
 	if err != nil {
 		return err
 	}

@@ -125,11 +125,8 @@ func mount(c *cli.Context) error {
 	if c.NArg() != 2 {
 		return fmt.Errorf("mount: want VOLUME and MOUNTPOINT (see --help)")
 	}
-	if err := setMemoryLimit(c.String("memory-limit")); err != nil {
-		return err
-	}
 	name, dir := c.Args().Get(0), c.Args().Get(1)
-	stopObs, err := startObservability(c)
+	stopObs, err := startDaemon(c)
 	if err != nil {
 		return err
 	}
@@ -195,6 +192,15 @@ func serveUntilSignal(ctx context.Context, mt *fusefs.Server) error {
 		return errors.Join(ctx.Err(), mt.Unmount())
 	}
 	return nil
+}
+
+// startDaemon applies --memory-limit and starts /metrics (and pprof) for
+// a long-running command; the returned function stops what it started.
+func startDaemon(c *cli.Context) (func(), error) {
+	if err := setMemoryLimit(c.String("memory-limit")); err != nil {
+		return nil, err
+	}
+	return startObservability(c)
 }
 
 func setMemoryLimit(s string) error {

@@ -37,10 +37,7 @@ func serverCommand() *cli.Command {
 }
 
 func server(c *cli.Context) error {
-	if err := setMemoryLimit(c.String("memory-limit")); err != nil {
-		return err
-	}
-	stopObs, err := startObservability(c)
+	stopObs, err := startDaemon(c)
 	if err != nil {
 		return err
 	}

@@ -82,9 +82,7 @@ type KV struct {
 	unlock   func() error
 	stopGC   chan struct{}
 	gcDone   chan struct{}
-	mu       sync.RWMutex // guards closed and Add on active
-	closed   bool
-	active   sync.WaitGroup // calls in progress; Close waits for them
+	gate     meta.CallGate // calls in progress; Close waits for them
 	closeMu  sync.Mutex
 	err      error // result of the first Close
 }
@@ -168,14 +166,11 @@ func orDefault(v, def int64) int64 {
 	return def
 }
 
-// enter registers a call in progress; the caller must call kv.active.Done.
+// enter registers a call in progress; the caller must call kv.gate.Leave.
 func (kv *KV) enter() error {
-	kv.mu.RLock()
-	defer kv.mu.RUnlock()
-	if kv.closed {
+	if !kv.gate.Enter() {
 		return ErrClosed
 	}
-	kv.active.Add(1)
 	return nil
 }
 
@@ -188,7 +183,7 @@ func (kv *KV) View(ctx context.Context, fn func(meta.Reader) error) error {
 	if err := kv.enter(); err != nil {
 		return err
 	}
-	defer kv.active.Done()
+	defer kv.gate.Leave()
 	btx := kv.db.NewTransaction(false)
 	defer btx.Discard()
 	return fn(reader{btx})
@@ -202,7 +197,7 @@ func (kv *KV) Sync(ctx context.Context) error {
 	if err := kv.enter(); err != nil {
 		return err
 	}
-	defer kv.active.Done()
+	defer kv.gate.Leave()
 	if err := kv.db.Sync(); err != nil {
 		return fmt.Errorf("badgerkv: sync: %w", err)
 	}
@@ -215,18 +210,14 @@ func (kv *KV) Sync(ctx context.Context) error {
 func (kv *KV) Close() error {
 	kv.closeMu.Lock()
 	defer kv.closeMu.Unlock()
-	kv.mu.Lock()
-	already := kv.closed
-	kv.closed = true
-	kv.mu.Unlock()
-	if already {
+	if kv.gate.Shut() {
 		return kv.err
 	}
 	if kv.stopGC != nil {
 		close(kv.stopGC)
 		<-kv.gcDone
 	}
-	kv.active.Wait()
+	kv.gate.Wait()
 	var errs []error
 	if err := kv.db.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("badgerkv: close: %w", err))

@@ -100,9 +100,7 @@ type KV struct {
 	endAll  string // the etcd range end of the whole prefix
 	timeout time.Duration
 
-	mu      sync.RWMutex // guards closed and Add on active
-	closed  bool
-	active  sync.WaitGroup // calls in progress; Close waits for them
+	gate    meta.CallGate // calls in progress; Close waits for them
 	closeMu sync.Mutex
 	err     error // result of the first Close
 }
@@ -161,14 +159,11 @@ func rangeEnd(prefix string) string {
 	return "\x00" // etcd: every key from the start key on
 }
 
-// enter registers a call in progress; the caller must call kv.active.Done.
+// enter registers a call in progress; the caller must call kv.gate.Leave.
 func (kv *KV) enter() error {
-	kv.mu.RLock()
-	defer kv.mu.RUnlock()
-	if kv.closed {
+	if !kv.gate.Enter() {
 		return ErrClosed
 	}
-	kv.active.Add(1)
 	return nil
 }
 
@@ -180,7 +175,7 @@ func (kv *KV) View(ctx context.Context, fn func(meta.Reader) error) error {
 	if err := kv.enter(); err != nil {
 		return err
 	}
-	defer kv.active.Done()
+	defer kv.gate.Leave()
 	return fn(&txn{kv: kv, ctx: ctx})
 }
 
@@ -193,7 +188,7 @@ func (kv *KV) Sync(ctx context.Context) error {
 	if err := kv.enter(); err != nil {
 		return err
 	}
-	kv.active.Done()
+	kv.gate.Leave()
 	return nil
 }
 
@@ -203,14 +198,10 @@ func (kv *KV) Sync(ctx context.Context) error {
 func (kv *KV) Close() error {
 	kv.closeMu.Lock()
 	defer kv.closeMu.Unlock()
-	kv.mu.Lock()
-	already := kv.closed
-	kv.closed = true
-	kv.mu.Unlock()
-	if already {
+	if kv.gate.Shut() {
 		return kv.err
 	}
-	kv.active.Wait()
+	kv.gate.Wait()
 	if err := kv.client.Close(); err != nil && !errors.Is(err, context.Canceled) {
 		kv.err = fmt.Errorf("etcdkv: close: %w", err)
 	}

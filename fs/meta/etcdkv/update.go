@@ -34,7 +34,7 @@ func (kv *KV) Update(ctx context.Context, fn func(meta.Txn) error) error {
 	if err := kv.enter(); err != nil {
 		return err
 	}
-	defer kv.active.Done()
+	defer kv.gate.Leave()
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return err

@@ -17,7 +17,7 @@ FUZZTIME ?= 30s
 BENCHFLAGS ?=
 TESTFLAGS  ?=
 
-STATICCHECK_VERSION ?= 2026.2.2
+STATICCHECK_VERSION ?= v0.8.2
 STATICCHECK := $(shell command -v staticcheck 2>/dev/null || echo $(GOPATH)/bin/staticcheck)
 
 CAIRN := $(BIN) --data $(DATA)

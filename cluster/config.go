@@ -67,6 +67,15 @@ type Config struct {
 	// the quorum and fails with ErrUnderReplicated otherwise. Set it to R
 	// to make every under-replicated write fail.
 	WriteQuorum int
+	// FollowReplicas makes a gateway adopt the replica count and write
+	// quorum the storage nodes advertise (their most common setting),
+	// with Replicas and WriteQuorum as the fallback while none is known:
+	// what a client joining with --cluster wants.
+	FollowReplicas bool
+	// Meta is advertised to the other members: the metadata store's
+	// endpoints this node uses (etcd client URLs, comma-separated), so
+	// that clients find the namespace from a gossip address alone.
+	Meta string
 	// Grace is how long a failed or departed member keeps its chunks'
 	// ownership before the repair loop re-replicates them (default 5m).
 	Grace time.Duration

@@ -125,16 +125,24 @@ func TestJoinRebalances(t *testing.T) {
 	tc.waitReplicated(set, 2, false)
 	n3 := tc.add("n3", "", "storage")
 	tc.waitMembers(4)
-	tc.waitReplicated(set, 2, false)
-	v := n3.node.view.Load()
-	for id := range set {
-		owners := v.owners(id)
-		for _, h := range tc.holders(id) {
-			if h.name != owners[0] && h.name != owners[1] {
-				t.Fatalf("chunk %s on %s, owners %v", id, h.name, owners)
+	// Right after the join every chunk still has its R old copies, so
+	// "R copies" alone holds before anything moved: wait until each
+	// copy sits on a current owner.
+	waitFor(t, 30*time.Second, func() error {
+		if err := tc.replicated(set, 2, false); err != nil {
+			return err
+		}
+		v := n3.node.view.Load()
+		for id := range set {
+			owners := v.owners(id)
+			for _, h := range tc.holders(id) {
+				if h.name != owners[0] && h.name != owners[1] {
+					return fmt.Errorf("chunk %s on %s, owners %v", id, h.name, owners)
+				}
 			}
 		}
-	}
+		return nil
+	})
 	if st, _ := n3.local.Stats(t.Context()); st.Chunks == 0 {
 		t.Error("the new node got no chunk")
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -47,6 +48,7 @@ type testCluster struct {
 type clusterOpts struct {
 	replicas, quorum int
 	grace            time.Duration
+	meta             string // advertised by storage nodes: "URL-of-{name}"
 }
 
 type testNode struct {
@@ -154,6 +156,10 @@ func (tn *testNode) config() Config {
 		RPCTimeout:     5 * time.Second,
 		Gossip:         fastGossip(),
 		Logger:         testLogger(),
+		FollowReplicas: tn.role == peers.RoleGateway,
+	}
+	if tc.opts.meta != "" && tn.role == peers.RoleStorage {
+		cfg.Meta = strings.ReplaceAll(tc.opts.meta, "{name}", tn.name)
 	}
 	if len(tc.nodes) > 0 && tc.nodes[0] != tn && !tc.nodes[0].down {
 		cfg.Join = []string{tc.nodes[0].node.GossipAddr()}

@@ -122,8 +122,11 @@ func (n *Node) watch() {
 		case <-n.stop:
 			return
 		case ev := <-n.events:
-			if _, ok := ev.(serf.MemberEvent); ok {
+			switch ev := ev.(type) {
+			case serf.MemberEvent:
 				n.refresh()
+			case *serf.Query:
+				n.wg.Go(func() { n.handleQuery(ev) })
 			}
 		case <-tick.C:
 			n.refresh()

@@ -25,6 +25,9 @@ type metrics struct {
 	underRepl    prometheus.Gauge   // found by the last repair scan
 	scanProgress prometheus.Gauge   // 0..1
 	scanSeconds  prometheus.Histogram
+	// freezeSeconds is how long snapshots waited for the other members'
+	// flushes.
+	freezeSeconds prometheus.Histogram
 }
 
 // newMetrics makes the collectors and registers them with reg (if not
@@ -90,12 +93,17 @@ func newMetrics(reg prometheus.Registerer, name string) *metrics {
 			Help:    "Duration of complete repair scans.",
 			Buckets: prometheus.ExponentialBuckets(0.01, 3, 12),
 		}),
+		freezeSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Namespace: ns, Subsystem: sub, Name: "snapshot_freeze_seconds",
+			Help:    "Time snapshots cut on this node waited for every other member to flush and hold its writes.",
+			Buckets: prometheus.ExponentialBuckets(0.01, 2, 12),
+		}),
 	}
 	if reg != nil {
 		reg = prometheus.WrapRegistererWith(prometheus.Labels{"node": name}, reg)
 		for _, c := range []prometheus.Collector{m.rpc, m.members, m.placement, m.replicas, m.puts,
 			m.fallbacks, m.failovers, m.readRepairs, m.repairCopies, m.repairBytes, m.rebalanced,
-			m.underRepl, m.scanProgress, m.scanSeconds} {
+			m.underRepl, m.scanProgress, m.scanSeconds, m.freezeSeconds} {
 			reg.MustRegister(c)
 		}
 	}

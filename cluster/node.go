@@ -43,6 +43,7 @@ type Node struct {
 
 	serf   *serf.Serf
 	events chan serf.Event
+	freeze freezer // see freeze.go
 
 	viewMu    sync.Mutex // serializes refresh
 	view      atomic.Pointer[view]
@@ -78,7 +79,10 @@ func Start(cfg Config, local Backend) (*Node, error) {
 		badTags:   make(map[string]bool),
 		stop:      make(chan struct{}),
 		self: peers.Peer{Name: cfg.Name, Zone: cfg.Zone, Capacity: cfg.Capacity,
-			Version: peers.Version, Role: cfg.Role},
+			Version: peers.Version, Role: cfg.Role, Meta: cfg.Meta},
+	}
+	if cfg.Role == peers.RoleStorage {
+		n.self.Replicas, n.self.WriteQuorum = cfg.Replicas, cfg.WriteQuorum
 	}
 	n.limiter = rate.NewLimiter(rate.Inf, chunks.MaxSize)
 	if cfg.RepairBandwidth > 0 {

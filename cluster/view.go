@@ -32,6 +32,25 @@ type view struct {
 	r, w int
 }
 
+// advertisedReplicas is the most common replica setting the storage
+// members advertise (the highest on a tie), or r, w when none does.
+func advertisedReplicas(members []peers.Peer, r, w int) (int, int) {
+	type setting struct{ r, w int }
+	count := map[setting]int{}
+	best, bestN := setting{r, w}, 0
+	for _, p := range members {
+		if !p.IsStorage() || p.Replicas == 0 {
+			continue
+		}
+		s := setting{p.Replicas, p.WriteQuorum}
+		count[s]++
+		if n := count[s]; n > bestN || n == bestN && s.r > best.r {
+			best, bestN = s, n
+		}
+	}
+	return best.r, best.w
+}
+
 // newView builds a view from the members. down says for how long each
 // not-alive member has been seen down.
 func newView(self string, members []peers.Peer, downFor func(name string) time.Duration, cfg *Config) *view {
@@ -55,8 +74,12 @@ func newView(self string, members []peers.Peer, downFor func(name string) time.D
 		}
 	}
 	v.table = placement.New(nodes)
-	v.r = min(cfg.Replicas, v.table.Len())
-	v.w = min(cfg.WriteQuorum, v.r)
+	r, w := cfg.Replicas, cfg.WriteQuorum
+	if cfg.FollowReplicas {
+		r, w = advertisedReplicas(members, r, w)
+	}
+	v.r = min(r, v.table.Len())
+	v.w = min(w, v.r)
 	return v
 }
 

@@ -41,7 +41,7 @@ func newControllerData(t testing.TB) (*csi.Controller, csi.Backend, *datadir.Dat
 			t.Error(err)
 		}
 	})
-	b := fsbackend.New(d.FS, snapshots.New(d.FS, d.Chunks, snapshots.Options{Logger: quiet}), dir)
+	b := fsbackend.New(d.FS, snapshots.New(d.FS, d.Chunks, snapshots.Options{Logger: quiet}), dir, nil)
 	return csi.NewController(b, quiet), b, d
 }
 

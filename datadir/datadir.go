@@ -47,11 +47,35 @@ type Options struct {
 	// DIR/meta (etcd for clusters); the returned function closes it.
 	OpenKV func() (meta.KV, func() error, error)
 	// OpenChunks, if set, turns the local chunk store into the one the
-	// filesystem uses (a cluster's); the returned function runs after the
-	// store is closed and before local is. With NoLocal, local is nil.
-	OpenChunks func(local *chunks.Local) (chunks.Store, func() error, error)
+	// filesystem uses (a cluster's). With NoLocal, local is nil.
+	OpenChunks func(local *chunks.Local) (Backend, error)
 	// NoLocal skips the local chunk store: a gateway holds no chunks.
 	NoLocal bool
+}
+
+// Backend is the chunk store OpenChunks makes of the local one: a
+// cluster's, with the cluster's side of snapshot consistency.
+type Backend struct {
+	Store chunks.Store
+	// Stop runs after Store is closed and before the local store is.
+	Stop func() error
+	// Freeze flushes and holds the volumes' writes in the cluster's other
+	// processes before a snapshot's cut (fs.SnapshotOptions.Freeze).
+	Freeze fs.Freezer
+	// AnswerFreeze, once the filesystem is open, is given its
+	// FreezeVolumes, to answer the other processes' freezes.
+	AnswerFreeze func(fs.Freezer)
+	// Space, for a client of a cluster, is where the chunks live.
+	Space Space
+}
+
+// Space is a cluster's storage as its clients see it.
+type Space interface {
+	// Capacity returns the bytes of chunks the storage can still take,
+	// and in all, after replication.
+	Capacity(ctx context.Context) (free, total uint64, err error)
+	// Check fails while no storage node can be reached.
+	Check(ctx context.Context) error
 }
 
 // Data is an open data directory.
@@ -61,6 +85,11 @@ type Data struct {
 	Local  *chunks.Local // nil on a gateway
 	Chunks chunks.Store  // what the filesystem uses, behind the cache
 	FS     *fs.FS
+	// Freeze, in a cluster, flushes and holds the other processes' writes
+	// before a snapshot's cut; nil for a single process.
+	Freeze fs.Freezer
+	// Space is the cluster's storage for a client with no local chunks.
+	Space Space
 
 	closers []func() error // run in order by Close, after FS and Chunks
 }
@@ -98,12 +127,13 @@ func Open(dir string, opts Options) (d *Data, err error) {
 		undo = append(undo, d.Local.Close)
 		store = d.Local
 	}
-	stop := func() error { return nil }
+	backend := Backend{Store: store, Stop: func() error { return nil }}
 	if opts.OpenChunks != nil {
-		if store, stop, err = opts.OpenChunks(d.Local); err != nil {
+		if backend, err = opts.OpenChunks(d.Local); err != nil {
 			return nil, err
 		}
-		undo = append(undo, stop)
+		undo = append(undo, backend.Stop)
+		store, d.Freeze, d.Space = backend.Store, backend.Freeze, backend.Space
 	}
 	if store == nil {
 		return nil, errors.New("no chunk store: a gateway needs a cluster")
@@ -116,8 +146,11 @@ func Open(dir string, opts Options) (d *Data, err error) {
 	if d.FS, err = fs.New(kv, d.Chunks, fsOpts); err != nil {
 		return nil, err
 	}
+	if backend.AnswerFreeze != nil {
+		backend.AnswerFreeze(d.FS.FreezeVolumes)
+	}
 	d.KV = kv
-	d.closers = []func() error{stop}
+	d.closers = []func() error{backend.Stop}
 	if d.Local != nil {
 		d.closers = append(d.closers, d.Local.Close)
 	}

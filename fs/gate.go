@@ -48,14 +48,34 @@ func loadEpoch(r meta.Reader, ks keyspace) (uint64, error) {
 	return binary.BigEndian.Uint64(b), nil
 }
 
+// curEpoch reads the volume's snapshot epoch inside the transaction, so
+// that a cut made meanwhile, by this process or any other sharing the
+// metadata store (it rewrites the epoch record), makes this transaction
+// conflict and retry under the new epoch instead of marking inodes dirty
+// in an epoch that is already cut.
+func (t *txn) curEpoch() (uint64, error) {
+	if t.epoch == nil {
+		e, err := loadEpoch(t.tx, t.ks)
+		if err != nil {
+			return 0, fmt.Errorf("snapshot epoch: %w", err)
+		}
+		t.epoch = &e
+	}
+	return *t.epoch, nil
+}
+
 // markDirty records that n changes in the current epoch: its cached tree
 // node is void, and so are those of its ancestors up to the first one
 // already dirty in this epoch (whose ancestors then are too).
 func (t *txn) markDirty(n *inode) error {
-	if n.DirtyEpoch == t.epoch && n.Cached.IsZero() {
+	epoch, err := t.curEpoch()
+	if err != nil {
+		return err
+	}
+	if n.DirtyEpoch == epoch && n.Cached.IsZero() {
 		return nil
 	}
-	n.DirtyEpoch, n.Cached = t.epoch, zeroID
+	n.DirtyEpoch, n.Cached = epoch, zeroID
 	if n.Ino == RootIno {
 		return nil
 	}
@@ -66,10 +86,10 @@ func (t *txn) markDirty(n *inode) error {
 		} else if err != nil {
 			return err
 		}
-		if pn.DirtyEpoch == t.epoch && pn.Cached.IsZero() {
+		if pn.DirtyEpoch == epoch && pn.Cached.IsZero() {
 			return nil
 		}
-		pn.DirtyEpoch, pn.Cached = t.epoch, zeroID
+		pn.DirtyEpoch, pn.Cached = epoch, zeroID
 		if err := t.putRaw(pn); err != nil {
 			return err
 		}

@@ -25,10 +25,12 @@ type TreeCut struct {
 
 // SnapshotOptions tune Snapshot.
 type SnapshotOptions struct {
-	// Flush, if set, runs while the volumes' writes are held, after this
-	// process's buffers are flushed and before the cut: the hook through
-	// which a cluster flushes its other clients.
-	Flush func(ctx context.Context) error
+	// Freeze, if set, runs while this process holds the volumes' writes,
+	// after flushing its own buffers: the hook through which a cluster
+	// flushes and holds the writes of the volumes' other clients. The cut
+	// is made once it returns, and the thaw it returned is called right
+	// after.
+	Freeze Freezer
 }
 
 // Snapshot cuts every volume of vols at one instant and returns their
@@ -44,28 +46,34 @@ func (f *FS) Snapshot(ctx context.Context, vols []*Volume, opts SnapshotOptions)
 			return nil, fmt.Errorf("snapshot: volume %q named twice", vols[i].Info().Name)
 		}
 	}
-	for _, v := range vols {
-		v.gate.Lock()
-	}
-	var once sync.Once
+	var (
+		locked []*Volume
+		thaw   = func() {}
+		once   sync.Once
+	)
 	release := func() {
 		once.Do(func() {
-			for _, v := range vols {
+			for _, v := range locked {
 				v.gate.Unlock()
 			}
+			thaw()
 		})
 	}
 	defer release()
-	cutEpochs, err := f.prepareCut(ctx, vols, opts)
+	for _, v := range vols {
+		if err := v.lockGate(ctx); err != nil {
+			return nil, fmt.Errorf("snapshot: hold the writes of volume %q: %w", v.Info().Name, err)
+		}
+		locked = append(locked, v)
+	}
+	cutEpochs, thawOthers, err := f.prepareCut(ctx, vols, opts)
 	if err != nil {
 		return nil, err
 	}
+	thaw = thawOthers
 	cuts := make([]TreeCut, len(vols))
 	caches := make([][]cacheEntry, len(vols))
 	err = f.kv.View(ctx, func(r meta.Reader) error {
-		for i, v := range vols {
-			v.epoch.Store(cutEpochs[i] + 1)
-		}
 		release() // the view is open: the cut is made
 		for i, v := range vols {
 			b := &builder{ctx: ctx, fs: f, r: reader{r: r, ks: v.ks}}
@@ -91,17 +99,25 @@ func (f *FS) Snapshot(ctx context.Context, vols []*Volume, opts SnapshotOptions)
 	return cuts, nil
 }
 
-// prepareCut flushes the volumes (their gates held) and moves them to
-// the next epoch, returning the epoch of the cut for each.
-func (f *FS) prepareCut(ctx context.Context, vols []*Volume, opts SnapshotOptions) ([]uint64, error) {
+// prepareCut flushes the volumes (their gates held), has opts.Freeze
+// flush and hold the other clients, and moves the volumes to the next
+// epoch. It returns the epoch of the cut for each, and how to thaw the
+// other clients.
+func (f *FS) prepareCut(ctx context.Context, vols []*Volume, opts SnapshotOptions) ([]uint64, func(), error) {
 	for _, v := range vols {
 		if err := v.flushAll(ctx); err != nil {
-			return nil, fmt.Errorf("snapshot: flush volume %q: %w", v.Info().Name, err)
+			return nil, nil, fmt.Errorf("snapshot: flush volume %q: %w", v.Info().Name, err)
 		}
 	}
-	if opts.Flush != nil {
-		if err := opts.Flush(ctx); err != nil {
-			return nil, fmt.Errorf("snapshot: flush clients: %w", err)
+	thaw := func() {}
+	if opts.Freeze != nil {
+		ids := make([]uint64, len(vols))
+		for i, v := range vols {
+			ids[i] = v.Info().ID
+		}
+		var err error
+		if thaw, err = opts.Freeze(ctx, ids); err != nil {
+			return nil, nil, fmt.Errorf("snapshot: flush the volumes' other clients: %w", err)
 		}
 	}
 	epochs := make([]uint64, len(vols))
@@ -118,7 +134,11 @@ func (f *FS) prepareCut(ctx context.Context, vols []*Volume, opts SnapshotOption
 		}
 		return nil
 	})
-	return epochs, err
+	if err != nil {
+		thaw()
+		return nil, nil, err
+	}
+	return epochs, thaw, nil
 }
 
 // cacheEntry is a node built for an inode, to remember as its cache.

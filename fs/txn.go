@@ -72,9 +72,9 @@ type txn struct {
 	v     *Volume
 	ctx   context.Context
 	now   time.Time
-	epoch uint64 // the volume's snapshot epoch
-	usage *Usage // loaded on first change
-	du    Usage  // signed changes carried as two's complement
+	epoch *uint64 // the volume's snapshot epoch, read on first change
+	usage *Usage  // loaded on first change
+	du    Usage   // signed changes carried as two's complement
 }
 
 func (v *Volume) view(ctx context.Context, fn func(r reader) error) error {
@@ -84,7 +84,7 @@ func (v *Volume) view(ctx context.Context, fn func(r reader) error) error {
 // update runs fn in a transaction, retried on conflict.
 func (v *Volume) update(ctx context.Context, fn func(t *txn) error) error {
 	return v.fs.kv.Update(ctx, func(tx meta.Txn) error {
-		t := &txn{reader: reader{r: tx, ks: v.ks}, tx: tx, v: v, ctx: ctx, now: v.fs.opts.Now(), epoch: v.epoch.Load()}
+		t := &txn{reader: reader{r: tx, ks: v.ks}, tx: tx, v: v, ctx: ctx, now: v.fs.opts.Now()}
 		if err := fn(t); err != nil {
 			return err
 		}

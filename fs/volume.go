@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"syscall"
 
 	"github.com/cairn-storage/cairn/fs/meta"
@@ -24,8 +23,7 @@ type Volume struct {
 	users int           // OpenVolume calls not yet Closed
 	files map[Ino]*file // files with handles or buffered data
 
-	gate  sync.RWMutex  // see gate.go
-	epoch atomic.Uint64 // snapshot epoch; changes only under gate
+	gate sync.RWMutex // see gate.go
 
 	allocMu  sync.Mutex
 	nextIno  uint64 // next number of the reserved range
@@ -54,14 +52,6 @@ func (f *FS) openVolume(ctx context.Context, info VolumeInfo) (*Volume, error) {
 	v := f.vols[name]
 	if v == nil || v.Info().ID != info.ID {
 		v = &Volume{fs: f, ks: newKeyspace(info.ID), info: info, files: map[Ino]*file{}}
-		err := f.kv.View(ctx, func(r meta.Reader) error {
-			e, err := loadEpoch(r, v.ks)
-			v.epoch.Store(e)
-			return err
-		})
-		if err != nil {
-			return nil, err
-		}
 		f.vols[name] = v
 	}
 	v.mu.Lock()

@@ -131,7 +131,7 @@ func (m *Manager) cut(ctx context.Context, names []string, name, group string) (
 		}
 		vols = append(vols, v)
 	}
-	cuts, err := m.fs.Snapshot(ctx, vols, fs.SnapshotOptions{Flush: m.opts.Flush})
+	cuts, err := m.fs.Snapshot(ctx, vols, fs.SnapshotOptions{Freeze: m.opts.Freeze})
 	if err != nil {
 		return nil, err
 	}

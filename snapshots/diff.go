@@ -97,7 +97,7 @@ func (m *Manager) cutLive(ctx context.Context, volume string) (tree.Root, error)
 		return tree.Root{}, err
 	}
 	defer v.Close(context.WithoutCancel(ctx))
-	cuts, err := m.fs.Snapshot(ctx, []*fs.Volume{v}, fs.SnapshotOptions{Flush: m.opts.Flush})
+	cuts, err := m.fs.Snapshot(ctx, []*fs.Volume{v}, fs.SnapshotOptions{Freeze: m.opts.Freeze})
 	if err != nil {
 		return tree.Root{}, fmt.Errorf("cut %s: %w", volume, err)
 	}

@@ -55,7 +55,7 @@ func TestHooks(t *testing.T) {
 	})
 
 	t.Run("post-hook runs when the cut fails", func(t *testing.T) {
-		e := openEnv(t, t.TempDir(), Options{Flush: func(context.Context) error { return errors.New("client flush failed") }})
+		e := openEnv(t, t.TempDir(), Options{Freeze: func(context.Context, []uint64) (func(), error) { return nil, errors.New("client flush failed") }})
 		e.vol("a")
 		_, err := e.m.Create(ctx, "a", "s", CreateOptions{PreHook: logHook, PostHook: logHook})
 		if err == nil || !strings.Contains(err.Error(), "client flush failed") {

@@ -32,9 +32,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock; time.Now if nil.
 	Now func() time.Time
-	// Flush, if set, flushes every client's buffered writes cluster-wide
-	// while the volumes' writes are held, just before the cut.
-	Flush func(ctx context.Context) error
+	// Freeze, if set, flushes and holds the writes of the volumes' other
+	// clients (the cluster's other processes) just before the cut; see
+	// fs.SnapshotOptions.
+	Freeze fs.Freezer
 	// HookTimeout bounds each hook; default 10 minutes.
 	HookTimeout time.Duration
 	// Shell runs hooks as Shell -c CMD; default "sh".

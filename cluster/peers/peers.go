@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 
 	"github.com/hashicorp/serf/serf"
 )
@@ -37,6 +38,8 @@ const (
 	tagCapacity = "cap"
 	tagVersion  = "ver"
 	tagDrain    = "drain"
+	tagReplicas = "r"
+	tagMeta     = "meta"
 )
 
 // Status is a member's liveness as the gossip layer sees it.
@@ -65,6 +68,13 @@ type Peer struct {
 	Status   Status `json:"status"`
 	// Gossip is the member's gossip address.
 	Gossip string `json:"gossip"`
+	// Replicas and WriteQuorum are the storage node's R and write quorum
+	// settings, which clients joining with --cluster adopt (0: not told).
+	Replicas    int `json:"replicas,omitempty"`
+	WriteQuorum int `json:"write_quorum,omitempty"`
+	// Meta lists the metadata store's endpoints the node uses (etcd
+	// client URLs, comma-separated), for clients to find it.
+	Meta string `json:"meta,omitempty"`
 }
 
 // ErrNotCairn is returned by Parse for a member without the cairn tag.
@@ -86,8 +96,19 @@ func Parse(m serf.Member) (Peer, error) {
 		Draining: t[tagDrain] == "1",
 		Status:   status(m.Status),
 		Gossip:   net.JoinHostPort(m.Addr.String(), strconv.Itoa(int(m.Port))),
+		Meta:     t[tagMeta],
 	}
 	var err error
+	if r := t[tagReplicas]; r != "" {
+		rs, ws, _ := strings.Cut(r, "/")
+		p.Replicas, err = strconv.Atoi(rs)
+		if err == nil {
+			p.WriteQuorum, err = strconv.Atoi(ws)
+		}
+		if err != nil || p.Replicas < 1 || p.WriteQuorum < 0 || p.WriteQuorum > p.Replicas {
+			return Peer{}, fmt.Errorf("member %s: bad %s tag %q", m.Name, tagReplicas, r)
+		}
+	}
 	if p.Version, err = strconv.Atoi(t[tagVersion]); err != nil || p.Version < 1 {
 		return Peer{}, fmt.Errorf("member %s: bad %s tag %q", m.Name, tagVersion, t[tagVersion])
 	}
@@ -128,6 +149,12 @@ func (p Peer) Tags() map[string]string {
 	}
 	if p.Draining {
 		t[tagDrain] = "1"
+	}
+	if p.Replicas > 0 {
+		t[tagReplicas] = strconv.Itoa(p.Replicas) + "/" + strconv.Itoa(p.WriteQuorum)
+	}
+	if p.Meta != "" {
+		t[tagMeta] = p.Meta
 	}
 	return t
 }

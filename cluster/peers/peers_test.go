@@ -14,7 +14,8 @@ func member(tags map[string]string) serf.Member {
 
 func TestRoundTrip(t *testing.T) {
 	in := Peer{Name: "n1", Addr: "127.0.0.1:7373", Zone: "a", Capacity: 1 << 40, Version: Version,
-		Role: RoleStorage, Draining: true, Status: StatusAlive, Gossip: "127.0.0.1:7946"}
+		Role: RoleStorage, Draining: true, Status: StatusAlive, Gossip: "127.0.0.1:7946",
+		Replicas: 3, WriteQuorum: 2, Meta: "https://10.0.0.1:2379"}
 	out, err := Parse(member(in.Tags()))
 	if err != nil || out != in {
 		t.Fatalf("Parse(Tags()) = %+v, %v; want %+v", out, err, in)
@@ -32,6 +33,7 @@ func TestParseRejects(t *testing.T) {
 	}
 	for _, bad := range []struct{ key, val string }{
 		{"ver", "x"}, {"ver", "99"}, {"cap", "0"}, {"cap", ""}, {"rpc", "nohost"}, {"role", "boss"},
+		{"r", "3"}, {"r", "0/0"}, {"r", "2/3"}, {"r", "x/1"}, {"r", "3/-1"},
 	} {
 		tags := map[string]string{}
 		for k, v := range good {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -25,17 +26,21 @@ func interspersed(app *cli.App, args []string) []string {
 			return args
 		}
 		i++
-		if len(cmd.Subcommands) == 0 {
-			return reorder(args, i, cmd.Flags)
+		// A command runs itself unless a subcommand follows (`cairn csi
+		// --endpoint ...` against `cairn csi host ...`).
+		if len(cmd.Subcommands) == 0 || i >= len(args) || findCommand(cmd.Subcommands, args[i]) == nil {
+			return reorder(args, i, cmd.Flags, app.Flags)
 		}
 		cmds = cmd.Subcommands
 	}
 	return args
 }
 
-// reorder puts the flags among args[from:] before the positionals.
-func reorder(args []string, from int, flags []cli.Flag) []string {
-	var fl, pos []string
+// reorder puts the flags among args[from:] before the positionals, and
+// the global ones (in globals, not in flags) before the command path,
+// where urfave/cli looks for them: `cairn mount VOL DIR --cluster A`.
+func reorder(args []string, from int, flags, globals []cli.Flag) []string {
+	var gl, fl, pos []string
 	for i := from; i < len(args); {
 		a := args[i]
 		switch {
@@ -43,6 +48,12 @@ func reorder(args []string, from int, flags []cli.Flag) []string {
 			pos = append(pos, args[i:]...)
 			i = len(args)
 		case strings.HasPrefix(a, "-") && a != "-":
+			if !hasFlag(flags, a) && hasFlag(globals, a) {
+				w := min(flagWidth(globals, a), len(args)-i)
+				gl = append(gl, args[i:i+w]...)
+				i += w
+				continue
+			}
 			w := min(flagWidth(flags, a), len(args)-i)
 			fl = append(fl, args[i:i+w]...)
 			i += w
@@ -51,9 +62,21 @@ func reorder(args []string, from int, flags []cli.Flag) []string {
 			i++
 		}
 	}
-	out := append([]string(nil), args[:from]...)
+	out := append([]string{args[0]}, gl...)
+	out = append(out, args[1:from]...)
 	out = append(out, fl...)
 	return append(out, pos...)
+}
+
+// hasFlag reports whether arg names one of flags.
+func hasFlag(flags []cli.Flag, arg string) bool {
+	name, _, _ := strings.Cut(strings.TrimLeft(arg, "-"), "=")
+	for _, f := range flags {
+		if slices.Contains(f.Names(), name) {
+			return true
+		}
+	}
+	return false
 }
 
 // flagWidth is how many arguments flag arg takes: 2 for a flag whose value

@@ -12,6 +12,7 @@ import (
 	"github.com/cairn-storage/cairn/chunks"
 	"github.com/cairn-storage/cairn/chunks/chunkstest"
 	"github.com/cairn-storage/cairn/cluster"
+	"github.com/cairn-storage/cairn/datadir"
 )
 
 // runCairn runs the CLI with args and returns what it printed.
@@ -42,24 +43,24 @@ func startClusterNode(t *testing.T, args ...string) *cluster.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var store chunks.Store
-	var stop func() error
-	app := &cli.App{
+	var b datadir.Backend
+	app := &cli.App{Commands: []*cli.Command{{
+		Name:  "server",
 		Flags: append(clusterFlags(), &cli.StringFlag{Name: "data", Value: t.TempDir()}),
 		Action: func(c *cli.Context) (err error) {
-			store, stop, err = openCluster(c, local)
+			b, err = openCluster(c, local)
 			return err
 		},
-	}
-	if err := app.Run(append([]string{"server"}, args...)); err != nil {
+	}}}
+	if err := app.Run(append([]string{"cairn", "server"}, args...)); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		store.Close()
-		stop()
+		b.Store.Close()
+		b.Stop()
 		local.Close()
 	})
-	return store.(*cluster.Store)
+	return b.Store.(*cluster.Store)
 }
 
 // TestClusterCommands makes credentials with `cluster init` and `cluster

@@ -115,8 +115,16 @@ func runCSI(c *cli.Context) error {
 			if err != nil {
 				return err
 			}
+			cmd := []string{exe, "--log-level", c.String("log-level")}
+			if addr := c.String("cluster"); addr != "" {
+				// The host is the cluster client; the plugin only forwards.
+				cmd = append(cmd, "--cluster", addr, "--tls-dir", c.String("tls-dir"))
+				if c.IsSet("meta") {
+					cmd = append(cmd, "--meta", c.String("meta"))
+				}
+			}
 			cfg.Host.Spawn = &host.SpawnConfig{
-				Command: []string{exe, "--log-level", c.String("log-level"), "csi", "host", "--node-id", cfg.NodeID},
+				Command: append(cmd, "csi", "host", "--node-id", cfg.NodeID),
 				DataDir: dataDirFlag(c), StateDir: state,
 			}
 		}

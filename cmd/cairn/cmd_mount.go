@@ -67,7 +67,7 @@ type dataSnapshots struct {
 var _ nfsgw.Snapshots = dataSnapshots{}
 
 func newDataSnapshots(d *datadir.Data) dataSnapshots {
-	return dataSnapshots{fs: d.FS, m: snapshots.New(d.FS, d.Chunks, snapshots.Options{Logger: slog.Default()})}
+	return dataSnapshots{fs: d.FS, m: snapshotManager(d)}
 }
 
 // List returns the snapshots of volume.
@@ -158,7 +158,7 @@ func openMountVolume(c *cli.Context, d *datadir.Data, name string) (*fs.Volume, 
 	if !c.Bool("snapshot") {
 		return d.FS.OpenVolume(c.Context, name)
 	}
-	m := snapshots.New(d.FS, d.Chunks, snapshots.Options{Logger: slog.Default()})
+	m := snapshotManager(d)
 	s, err := m.Get(c.Context, name)
 	if err != nil {
 		return nil, err

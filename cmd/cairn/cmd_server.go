@@ -10,7 +10,6 @@ import (
 	"github.com/cairn-storage/cairn/datadir"
 	"github.com/cairn-storage/cairn/fs"
 	"github.com/cairn-storage/cairn/fusefs"
-	"github.com/cairn-storage/cairn/snapshots"
 )
 
 func serverCommand() *cli.Command {
@@ -55,7 +54,7 @@ func server(c *cli.Context) error {
 			}
 			return errors.Join(errs...)
 		}
-		m := snapshots.New(d.FS, d.Chunks, snapshots.Options{Logger: slog.Default()})
+		m := snapshotManager(d)
 		if err := m.Resume(c.Context); err != nil {
 			return err
 		}

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/urfave/cli/v2"
@@ -14,6 +16,8 @@ import (
 	"github.com/cairn-storage/cairn/cluster"
 	"github.com/cairn-storage/cairn/cluster/peers"
 	"github.com/cairn-storage/cairn/cluster/pki"
+	"github.com/cairn-storage/cairn/datadir"
+	"github.com/cairn-storage/cairn/fs"
 )
 
 // clusterFlags are the `cairn server` flags of cluster mode, which is on
@@ -41,27 +45,28 @@ func clusterFlags() []cli.Flag {
 	}
 }
 
-// clusterMode reports whether the cluster flags ask for cluster mode.
-func clusterMode(c *cli.Context) bool { return c.String("tls-dir") != "" }
+// clusterMode reports whether the server's cluster flags ask for
+// cluster mode.
+func clusterMode(c *cli.Context) bool { return isServer(c) && c.String("tls-dir") != "" }
 
 // openCluster starts this process's cluster node and returns the chunk
-// store over the cluster, and the function that stops the node. local is
-// the node's own store (nil for --role gateway); without --tls-dir it is
-// returned as is and stop does nothing.
+// store over the cluster, the function that stops the node, and the
+// node's snapshot freeze. local is the node's own store (nil for --role
+// gateway); without --tls-dir it is returned as is and Stop does nothing.
 //
 // Shut down in this order: close the file system and the returned store
-// (which syncs), call stop (leaves the cluster, stops serving chunks),
+// (which syncs), call Stop (leaves the cluster, stops serving chunks),
 // then close local.
-func openCluster(c *cli.Context, local *chunks.Local) (chunks.Store, func() error, error) {
+func openCluster(c *cli.Context, local *chunks.Local) (datadir.Backend, error) {
 	if !clusterMode(c) {
 		if local == nil {
-			return nil, nil, errors.New("no chunk store: --role gateway needs --tls-dir")
+			return datadir.Backend{}, errors.New("no chunk store: --role gateway needs --tls-dir")
 		}
-		return local, func() error { return nil }, nil
+		return datadir.Backend{Store: local, Stop: func() error { return nil }}, nil
 	}
 	b, err := pki.LoadBundle(c.String("tls-dir"))
 	if err != nil {
-		return nil, nil, err
+		return datadir.Backend{}, err
 	}
 	cfg := cluster.Config{
 		Name:           c.String("node-name"),
@@ -78,36 +83,44 @@ func openCluster(c *cli.Context, local *chunks.Local) (chunks.Store, func() erro
 		Grace:          c.Duration("grace"),
 		RepairInterval: c.Duration("repair-interval"),
 		Settle:         c.Duration("settle"),
+		Meta:           advertisedMeta(c),
 		Logger:         slog.Default(),
 		Registerer:     prometheus.DefaultRegisterer,
 	}
 	if k := c.String("cluster-key"); k != "" {
 		if cfg.GossipKey, err = pki.ParseGossipKey(k); err != nil {
-			return nil, nil, fmt.Errorf("--cluster-key: %w", err)
+			return datadir.Backend{}, fmt.Errorf("--cluster-key: %w", err)
 		}
 	}
 	if bw := c.String("repair-bandwidth"); bw != "" && bw != "0" {
 		n, err := parseBytes(bw)
 		if err != nil {
-			return nil, nil, fmt.Errorf("--repair-bandwidth %q: %w", bw, err)
+			return datadir.Backend{}, fmt.Errorf("--repair-bandwidth %q: %w", bw, err)
 		}
 		cfg.RepairBandwidth = int64(n)
 	}
 	var backend cluster.Backend
 	if cfg.Role == peers.RoleStorage {
 		if local == nil {
-			return nil, nil, errors.New("--role storage needs the local chunk store")
+			return datadir.Backend{}, errors.New("--role storage needs the local chunk store")
 		}
 		backend = local
 		if cfg.Capacity, err = nodeCapacity(c); err != nil {
-			return nil, nil, err
+			return datadir.Backend{}, err
 		}
 	}
 	node, err := cluster.Start(cfg, backend)
 	if err != nil {
-		return nil, nil, err
+		return datadir.Backend{}, err
 	}
-	return node.Store(), node.Close, nil
+	return datadir.Backend{
+		Store:  node.Store(),
+		Stop:   node.Close,
+		Freeze: node.FreezeVolumes,
+		AnswerFreeze: func(f fs.Freezer) {
+			node.SetFreezer(cluster.Freezer(f))
+		},
+	}, nil
 }
 
 // nodeCapacity is --capacity, or the size of the --data file system.
@@ -124,4 +137,41 @@ func nodeCapacity(c *cli.Context) (int64, error) {
 		return 0, fmt.Errorf("size of --data (set --capacity): %w", err)
 	}
 	return int64(st.Blocks) * st.Bsize, nil
+}
+
+// advertisedMeta is the metadata endpoints this node tells clients
+// about: its embedded etcd member's client URL, or the external etcd
+// endpoints of --meta; "" for badger (a namespace of its own).
+func advertisedMeta(c *cli.Context) string {
+	spec := c.String("meta")
+	switch {
+	case spec == "etcd-embedded":
+		u := c.String("etcd-client-url")
+		if c.IsSet("etcd-advertise-client-url") {
+			return c.String("etcd-advertise-client-url")
+		}
+		scheme, hostport, ok := strings.Cut(u, "://")
+		host, port, err := net.SplitHostPort(hostport)
+		if !ok || err != nil {
+			return u
+		}
+		if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+			// Listening everywhere: others reach it on the gossip host.
+			adv := c.String("advertise")
+			if adv == "" {
+				adv = c.String("bind")
+			}
+			if h, _, err := net.SplitHostPort(adv); err == nil {
+				host = h
+			}
+		}
+		return scheme + "://" + net.JoinHostPort(host, port)
+	case strings.HasPrefix(spec, "etcd://"):
+		var urls []string
+		for _, e := range splitList(strings.TrimPrefix(spec, "etcd://")) {
+			urls = append(urls, "http://"+e)
+		}
+		return strings.Join(urls, ",")
+	}
+	return ""
 }

@@ -41,7 +41,7 @@ func snapshotCommand() *cli.Command {
 // after finishing any restore a crash interrupted.
 func withManager(c *cli.Context, fn func(d *datadir.Data, m *snapshots.Manager) error) error {
 	return withData(c, func(d *datadir.Data) error {
-		m := snapshots.New(d.FS, d.Chunks, snapshots.Options{Logger: slog.Default()})
+		m := snapshotManager(d)
 		if err := m.Resume(c.Context); err != nil {
 			return err
 		}
@@ -84,4 +84,11 @@ func formatLabels(l map[string]string) string {
 		keys[i] = k + "=" + l[k]
 	}
 	return strings.Join(keys, ",")
+}
+
+// snapshotManager is the snapshot manager of an open data directory,
+// freezing the cluster's other clients before each cut when there is a
+// cluster.
+func snapshotManager(d *datadir.Data) *snapshots.Manager {
+	return snapshots.New(d.FS, d.Chunks, snapshots.Options{Logger: slog.Default(), Freeze: d.Freeze})
 }

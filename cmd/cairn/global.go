@@ -12,7 +12,7 @@ import (
 )
 
 func globalFlags() []cli.Flag {
-	return []cli.Flag{
+	flags := []cli.Flag{
 		&cli.StringFlag{
 			Name:    "data",
 			Aliases: []string{"d"},
@@ -38,6 +38,7 @@ func globalFlags() []cli.Flag {
 			EnvVars: []string{"CAIRN_LOG_JSON"},
 		},
 	}
+	return append(flags, clientFlags()...)
 }
 
 func setupLogging(c *cli.Context) error {

@@ -23,6 +23,8 @@ func etcdFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "etcd-client-url", Usage: "embedded etcd: client URL", Value: "http://127.0.0.1:2379", EnvVars: []string{"CAIRN_ETCD_CLIENT_URL"}},
 		&cli.StringFlag{Name: "etcd-peer-url", Usage: "embedded etcd: peer URL", Value: "http://127.0.0.1:2380", EnvVars: []string{"CAIRN_ETCD_PEER_URL"}},
+		&cli.StringFlag{Name: "etcd-advertise-client-url", Usage: "embedded etcd: client URL the others use (default: --etcd-client-url; needed when it listens on 0.0.0.0)", EnvVars: []string{"CAIRN_ETCD_ADVERTISE_CLIENT_URL"}},
+		&cli.StringFlag{Name: "etcd-advertise-peer-url", Usage: "embedded etcd: peer URL the other members use, as in --etcd-initial-cluster (default: --etcd-peer-url)", EnvVars: []string{"CAIRN_ETCD_ADVERTISE_PEER_URL"}},
 		&cli.StringFlag{Name: "etcd-initial-cluster", Usage: "embedded etcd: NAME=PEERURL,... of the founding members (default: this member alone)", EnvVars: []string{"CAIRN_ETCD_INITIAL_CLUSTER"}},
 	}
 }
@@ -59,12 +61,14 @@ func openEmbedded(c *cli.Context) (meta.KV, func() error, error) {
 		name = "default"
 	}
 	m, err := etcdkv.StartEmbedded(etcdkv.EmbedConfig{
-		Name:           name,
-		Dir:            filepath.Join(c.String("data"), "etcd"),
-		ClientURL:      c.String("etcd-client-url"),
-		PeerURL:        c.String("etcd-peer-url"),
-		InitialCluster: c.String("etcd-initial-cluster"),
-		Logger:         slog.Default(),
+		Name:               name,
+		Dir:                filepath.Join(c.String("data"), "etcd"),
+		ClientURL:          c.String("etcd-client-url"),
+		PeerURL:            c.String("etcd-peer-url"),
+		InitialCluster:     c.String("etcd-initial-cluster"),
+		AdvertiseClientURL: c.String("etcd-advertise-client-url"),
+		AdvertisePeerURL:   c.String("etcd-advertise-peer-url"),
+		Logger:             slog.Default(),
 	})
 	if err != nil {
 		return nil, nil, err
@@ -83,13 +87,19 @@ func openEmbedded(c *cli.Context) (meta.KV, func() error, error) {
 // dataOptions are the data directory options the flags ask for.
 func dataOptions(c *cli.Context) (datadir.Options, error) {
 	opts := datadir.Options{Logger: slog.Default()}
+	if clientMode(c) {
+		return clientOptions(c, opts)
+	}
+	if c.String("tls-dir") != "" && !isServer(c) {
+		return opts, errors.New("--tls-dir without --cluster: name a node of the cluster to work on")
+	}
 	var err error
 	if opts.OpenKV, err = metaOpener(c); err != nil {
 		return opts, err
 	}
 	if clusterMode(c) {
 		opts.NoLocal = c.String("role") == "gateway"
-		opts.OpenChunks = func(local *chunks.Local) (chunks.Store, func() error, error) {
+		opts.OpenChunks = func(local *chunks.Local) (datadir.Backend, error) {
 			return openCluster(c, local)
 		}
 	}

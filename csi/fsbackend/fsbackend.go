@@ -25,14 +25,26 @@ type Backend struct {
 	fs    *fs.FS
 	snaps *snapshots.Manager
 	dir   string
+	space Space
 }
 
 var _ csi.Backend = (*Backend)(nil)
 
-// New returns the backend of fsys and its snapshot manager m; dir is the
-// data directory, whose filesystem's free space is the capacity.
-func New(fsys *fs.FS, m *snapshots.Manager, dir string) *Backend {
-	return &Backend{fs: fsys, snaps: m, dir: dir}
+// Space is where the chunks live when it is not the data directory: a
+// cluster's storage nodes.
+type Space interface {
+	// Capacity returns the bytes of chunks the storage can still take,
+	// and in all, after replication.
+	Capacity(ctx context.Context) (free, total uint64, err error)
+	// Check fails while the storage cannot be reached.
+	Check(ctx context.Context) error
+}
+
+// New returns the backend of fsys and its snapshot manager m. The chunks
+// are in space, or with space nil in the data directory dir, whose
+// filesystem's free space is then the capacity.
+func New(fsys *fs.FS, m *snapshots.Manager, dir string, space Space) *Backend {
+	return &Backend{fs: fsys, snaps: m, dir: dir, space: space}
 }
 
 // kindError keeps an error's message and adds the csi error kind it is.
@@ -258,7 +270,10 @@ func (b *Backend) configureClone(ctx context.Context, name string, s csi.VolumeS
 
 // Capacity returns the free and total bytes of the data directory's
 // filesystem.
-func (b *Backend) Capacity(context.Context) (free, total uint64, err error) {
+func (b *Backend) Capacity(ctx context.Context) (free, total uint64, err error) {
+	if b.space != nil {
+		return b.space.Capacity(ctx)
+	}
 	var st unix.Statfs_t
 	if err := unix.Statfs(b.dir, &st); err != nil {
 		return 0, 0, fmt.Errorf("statfs %s: %w", b.dir, err)
@@ -267,10 +282,13 @@ func (b *Backend) Capacity(context.Context) (free, total uint64, err error) {
 }
 
 // Check reads the metadata store and checks the chunk directory is
-// writable.
+// writable, or the storage nodes reachable.
 func (b *Backend) Check(ctx context.Context) error {
 	if _, err := b.fs.VolumeInfo(ctx, "csi-health-probe"); err != nil && !errors.Is(err, fs.ErrNoVolume) {
 		return fmt.Errorf("metadata store: %w", err)
+	}
+	if b.space != nil {
+		return b.space.Check(ctx)
 	}
 	if err := unix.Access(filepath.Join(b.dir, "chunks"), unix.W_OK); err != nil {
 		return fmt.Errorf("chunk store %s: %w", filepath.Join(b.dir, "chunks"), err)

@@ -71,11 +71,15 @@ func Run(ctx context.Context, cfg Config) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, d.Close()) }()
-	snaps := snapshots.New(d.FS, d.Chunks, snapshots.Options{Logger: log})
+	snaps := snapshots.New(d.FS, d.Chunks, snapshots.Options{Logger: log, Freeze: d.Freeze})
 	if err := snaps.Resume(ctx); err != nil {
 		return err
 	}
-	backend := fsbackend.New(d.FS, snaps, d.Dir)
+	var space fsbackend.Space
+	if d.Space != nil {
+		space = d.Space
+	}
+	backend := fsbackend.New(d.FS, snaps, d.Dir, space)
 	ctrl := csi.NewController(backend, log)
 	node := newFuseNode(d.FS, cfg.Mount, cfg.NodeID, log)
 	defer func() {

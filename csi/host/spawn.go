@@ -125,6 +125,11 @@ func (c *Client) spawn(ctx context.Context) error {
 		if err == nil {
 			return nil
 		}
+		if !down(err) {
+			// It answers, unhealthy (still reaching its storage, say):
+			// ask again in a while rather than at once.
+			time.Sleep(200 * time.Millisecond)
+		}
 		select {
 		case werr := <-exited:
 			return fmt.Errorf("host exited at start (%v): %s", werr, tail(LogFile(sc.StateDir), 2048))

@@ -236,7 +236,7 @@ type lookupResult struct {
 }
 
 // lookup calls fn on the up nodes in read order (the owners by rank,
-// then every other node by rank) until one succeeds. When none does, the
+// this node first if it is one, then every other node by rank) until one succeeds. When none does, the
 // error wraps ErrNotFound only if every node that may hold the chunk
 // said so; otherwise ErrCorrupt (only corrupt copies found) or
 // ErrUnavailable.
@@ -271,7 +271,13 @@ func lookup[T any](v *view, id chunks.ID, fn func(node string) (T, error)) (T, l
 		}
 		return zero, false
 	}
-	for _, o := range owners {
+	// This node's own copy first: a read served from the local disk
+	// costs no TLS, framing or second hash.
+	order := owners
+	if i := slices.Index(owners, v.self); i > 0 {
+		order = append([]string{v.self}, slices.Delete(slices.Clone(owners), i, i+1)...)
+	}
+	for _, o := range order {
 		if !v.up[o] {
 			unavailable = true // a down owner may hold it
 			errs = append(errs, fmt.Errorf("owner %s is down", o))

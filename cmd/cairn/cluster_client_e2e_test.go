@@ -90,6 +90,7 @@ type testCluster struct {
 	gossip []string    // gossip addresses, by node
 	nodes  []*exec.Cmd // server processes
 	client string      // bundle directory for --cluster clients
+	etcd   string      // the embedded etcd's client address (TLS)
 }
 
 // startTestCluster starts n storage processes, R=3, with short repair
@@ -102,7 +103,7 @@ func startTestCluster(t *testing.T, n int) *testCluster {
 	for i := 1; i <= n; i++ {
 		names = append(names, "n"+strconv.Itoa(i))
 	}
-	if err := newApp().Run([]string{"cairn", "cluster", "init", "--out", pkiDir, "--nodes", strings.Join(names, ",")}); err != nil {
+	if err := newApp().Run([]string{"cairn", "cluster", "init", "--out", pkiDir, "--nodes", strings.Join(names, ","), "--host", "127.0.0.1"}); err != nil {
 		t.Fatal(err)
 	}
 	tc.client = filepath.Join(tc.dir, "client-bundle")
@@ -117,14 +118,16 @@ func startTestCluster(t *testing.T, n int) *testCluster {
 			"--rpc-listen", freeAddr(t), "--replicas", "3", "--grace", "3s",
 			"--repair-interval", "500ms", "--settle", "1s"}
 		if i == 0 {
-			args = append([]string{"--meta", "etcd-embedded"}, append(args, "--etcd-client-url", "http://"+etcdClient,
+			// etcd over mutual TLS with the node's bundle.
+			args = append([]string{"--meta", "etcd-embedded"}, append(args, "--etcd-client-url", "https://"+etcdClient,
 				"--etcd-peer-url", "http://"+freeAddr(t))...)
 		} else {
-			args = append([]string{"--meta", "etcd://" + etcdClient}, append(args, "--join", tc.gossip[0])...)
+			args = append([]string{"--meta", "etcds://" + etcdClient}, append(args, "--join", tc.gossip[0])...)
 		}
 		tc.nodes = append(tc.nodes, startCairn(t, name+".log", args...))
 		if i == 0 {
-			waitVolume(t, tc.dir, etcdClient)
+			waitVolume(t, tc.dir, etcdClient, filepath.Join(pkiDir, name))
+			tc.etcd = etcdClient
 		}
 	}
 	return tc
@@ -143,11 +146,11 @@ func (tc *testCluster) cli(t *testing.T, args ...string) []byte {
 
 // waitVolume waits until the first node has created the default volume
 // (the others open the namespace it founded).
-func waitVolume(t *testing.T, dir, etcd string) {
+func waitVolume(t *testing.T, dir, etcd, bundle string) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
-		cmd := cairnCommand(t, "--data", filepath.Join(dir, "probe"), "--meta", "etcd://"+etcd, "volume", "info", "default")
+		cmd := cairnCommand(t, "--data", filepath.Join(dir, "probe"), "--meta", "etcds://"+etcd, "--tls-dir", bundle, "volume", "info", "default")
 		if cmd.Run() == nil {
 			return
 		}

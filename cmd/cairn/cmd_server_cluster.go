@@ -166,11 +166,8 @@ func advertisedMeta(c *cli.Context) string {
 			}
 		}
 		return scheme + "://" + net.JoinHostPort(host, port)
-	case strings.HasPrefix(spec, "etcd://"):
-		var urls []string
-		for _, e := range splitList(strings.TrimPrefix(spec, "etcd://")) {
-			urls = append(urls, "http://"+e)
-		}
+	case strings.HasPrefix(spec, "etcd://"), strings.HasPrefix(spec, "etcds://"):
+		urls, _ := metaEndpoints(spec)
 		return strings.Join(urls, ",")
 	}
 	return ""

@@ -26,6 +26,22 @@ func TestCSIOnCluster(t *testing.T) {
 		t.Skip("needs root for FUSE mounts")
 	}
 	tc := startTestCluster(t, 3)
+	// The metadata is served over mutual TLS only: a plain client fails.
+	plain := cairnCommand(t, "--data", filepath.Join(tc.dir, "plain"), "--meta", "etcd://"+tc.etcd, "volume", "list")
+	done := make(chan error, 1)
+	if err := plain.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { done <- plain.Wait() }()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("a client without TLS listed the cluster's volumes")
+		}
+	case <-time.After(20 * time.Second):
+		plain.Process.Kill()
+		<-done
+	}
 	state := filepath.Join(tc.dir, "csi-state")
 	sock := filepath.Join(tc.dir, "csi.sock")
 	startCairn(t, "csi.log", "--data", filepath.Join(tc.dir, "csi-data"), "csi", "--endpoint", "unix://"+sock,

@@ -10,13 +10,14 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/cairn-storage/cairn/chunks"
+	"github.com/cairn-storage/cairn/cluster/pki"
 	"github.com/cairn-storage/cairn/datadir"
 	"github.com/cairn-storage/cairn/fs/meta"
 	"github.com/cairn-storage/cairn/fs/meta/etcdkv"
 )
 
-const metaUsage = "metadata store: badger (single node, in --data), etcd://HOST:PORT[,HOST:PORT...] (external etcd),\n" +
-	"\tor etcd-embedded (run an etcd member in this process; see the --etcd-* flags of 'cairn server')"
+const metaUsage = "metadata store: badger (single node, in --data), etcd://HOST:PORT[,HOST:PORT...] (external etcd;\n" +
+	"\tetcds://... for etcd over mutual TLS with the --tls-dir bundle), or etcd-embedded (run an etcd member in this process; see the --etcd-* flags of 'cairn server')"
 
 // etcdFlags configure the embedded etcd member of `--meta etcd-embedded`.
 func etcdFlags() []cli.Flag {
@@ -36,13 +37,18 @@ func metaOpener(c *cli.Context) (func() (meta.KV, func() error, error), error) {
 	switch {
 	case spec == "" || spec == "badger":
 		return nil, nil
-	case strings.HasPrefix(spec, "etcd://"):
-		eps := strings.Split(strings.TrimPrefix(spec, "etcd://"), ",")
-		for i, e := range eps {
-			eps[i] = "http://" + e
-		}
+	case strings.HasPrefix(spec, "etcd://"), strings.HasPrefix(spec, "etcds://"):
+		eps, tlsOn := metaEndpoints(spec)
 		return func() (meta.KV, func() error, error) {
-			kv, err := etcdkv.Open(etcdkv.Config{Endpoints: eps, Logger: slog.Default()})
+			cfg := etcdkv.Config{Endpoints: eps, Logger: slog.Default()}
+			if tlsOn {
+				b, err := etcdBundle(c)
+				if err != nil {
+					return nil, nil, fmt.Errorf("--meta %s: %w", spec, err)
+				}
+				cfg.TLS = b.ClientTLS()
+			}
+			kv, err := etcdkv.Open(cfg)
 			if err != nil {
 				return nil, nil, fmt.Errorf("--meta %s: %w", spec, err)
 			}
@@ -54,13 +60,42 @@ func metaOpener(c *cli.Context) (func() (meta.KV, func() error, error), error) {
 	return nil, fmt.Errorf("--meta %q: want %s", spec, metaUsage)
 }
 
+// metaEndpoints turns etcd://H:P,... (or etcds:// for TLS) into URLs.
+func metaEndpoints(spec string) (urls []string, tlsOn bool) {
+	scheme, list, _ := strings.Cut(spec, "://")
+	tlsOn = scheme == "etcds"
+	for _, e := range splitList(list) {
+		if tlsOn {
+			urls = append(urls, "https://"+e)
+		} else {
+			urls = append(urls, "http://"+e)
+		}
+	}
+	return urls, tlsOn
+}
+
+// etcdBundle is the --tls-dir bundle that secures etcd traffic.
+func etcdBundle(c *cli.Context) (*pki.Bundle, error) {
+	dir := c.String("tls-dir")
+	if dir == "" {
+		return nil, errors.New("etcd over TLS needs --tls-dir (a bundle from 'cairn cluster init')")
+	}
+	return pki.LoadBundle(dir)
+}
+
 // openEmbedded starts this process's etcd member and connects to it.
 func openEmbedded(c *cli.Context) (meta.KV, func() error, error) {
 	name := c.String("node-name")
 	if name == "" {
 		name = "default"
 	}
+	clientTLS, peerTLS, err := embeddedTLS(c)
+	if err != nil {
+		return nil, nil, err
+	}
 	m, err := etcdkv.StartEmbedded(etcdkv.EmbedConfig{
+		ClientTLS:          clientTLS,
+		PeerTLS:            peerTLS,
 		Name:               name,
 		Dir:                filepath.Join(c.String("data"), "etcd"),
 		ClientURL:          c.String("etcd-client-url"),
@@ -77,11 +112,42 @@ func openEmbedded(c *cli.Context) (meta.KV, func() error, error) {
 	if err != nil {
 		return nil, nil, errors.Join(err, m.Close())
 	}
+	if clientTLS != nil {
+		// The bundle's own check: by cluster CA, also for IP endpoints.
+		b, err := etcdBundle(c)
+		if err != nil {
+			return nil, nil, errors.Join(err, m.Close())
+		}
+		cfg.TLS = b.ClientTLS()
+	}
 	kv, err := etcdkv.Open(cfg)
 	if err != nil {
 		return nil, nil, errors.Join(err, m.Close())
 	}
 	return kv, func() error { return errors.Join(kv.Close(), m.Close()) }, nil
+}
+
+// embeddedTLS returns the TLS files of the embedded member's https URLs:
+// the node's bundle, clients and peers needing a certificate of the
+// cluster CA.
+func embeddedTLS(c *cli.Context) (client, peer *etcdkv.TLSFiles, err error) {
+	https := func(u string) bool { return strings.HasPrefix(u, "https://") }
+	if !https(c.String("etcd-client-url")) && !https(c.String("etcd-peer-url")) {
+		return nil, nil, nil
+	}
+	dir := c.String("tls-dir")
+	if dir == "" {
+		return nil, nil, errors.New("https etcd URLs need --tls-dir (the node's bundle)")
+	}
+	files := &etcdkv.TLSFiles{CertFile: filepath.Join(dir, pki.NodeCert), KeyFile: filepath.Join(dir, pki.NodeKey),
+		CAFile: filepath.Join(dir, pki.CACert)}
+	if https(c.String("etcd-client-url")) {
+		client = files
+	}
+	if https(c.String("etcd-peer-url")) {
+		peer = files
+	}
+	return client, peer, nil
 }
 
 // dataOptions are the data directory options the flags ask for.
@@ -90,7 +156,7 @@ func dataOptions(c *cli.Context) (datadir.Options, error) {
 	if clientMode(c) {
 		return clientOptions(c, opts)
 	}
-	if c.String("tls-dir") != "" && !isServer(c) {
+	if c.String("tls-dir") != "" && !isServer(c) && !strings.HasPrefix(c.String("meta"), "etcds://") {
 		return opts, errors.New("--tls-dir without --cluster: name a node of the cluster to work on")
 	}
 	var err error

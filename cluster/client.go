@@ -78,3 +78,13 @@ func (n *Node) Check(context.Context) error {
 	}
 	return nil
 }
+
+// Redundancy fails while fewer storage nodes are up than the replicas
+// asked for: new chunks get fewer copies (never silently).
+func (n *Node) Redundancy(context.Context) error {
+	v := n.view.Load()
+	if up := len(v.up); up < v.asked {
+		return fmt.Errorf("%d of the %d replicas asked for can be written: %d storage nodes up", min(up, v.asked), v.asked, up)
+	}
+	return nil
+}

@@ -32,9 +32,19 @@ func TestClientLearnsFromTags(t *testing.T) {
 	}
 	set := putChunks(t, gw.node.Store(), 20, 90)
 	tc.waitReplicated(set, 2, false)
+	if err := gw.node.Redundancy(t.Context()); err != nil {
+		t.Fatalf("redundancy with 3 nodes up, R=2: %v", err)
+	}
 	tc.nodes[2].stop(false)
+	tc.nodes[1].stop(false)
 	waitFor(t, 10*time.Second, func() error {
-		if eps := gw.node.MetaEndpoints(); len(eps) != 2 {
+		if gw.node.Redundancy(t.Context()) == nil {
+			return fmt.Errorf("one node up, R=2, and no under-replication reported")
+		}
+		return nil
+	})
+	waitFor(t, 10*time.Second, func() error {
+		if eps := gw.node.MetaEndpoints(); len(eps) != 1 {
 			return fmt.Errorf("endpoints of alive nodes: %v", eps)
 		}
 		return nil

@@ -30,6 +30,8 @@ type view struct {
 	// r and w are the effective replica count and write quorum: the
 	// configured ones capped by the size of the placement set.
 	r, w int
+	// asked is the replica count asked for, before the cap.
+	asked int
 }
 
 // advertisedReplicas is the most common replica setting the storage
@@ -78,6 +80,7 @@ func newView(self string, members []peers.Peer, downFor func(name string) time.D
 	if cfg.FollowReplicas {
 		r, w = advertisedReplicas(members, r, w)
 	}
+	v.asked = r
 	v.r = min(r, v.table.Len())
 	v.w = min(w, v.r)
 	return v

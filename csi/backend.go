@@ -67,6 +67,9 @@ type Storage interface {
 	Capacity(ctx context.Context) (free, total uint64, err error)
 	// Check returns nil if the metadata and chunk stores are usable.
 	Check(ctx context.Context) error
+	// Redundancy returns nil while new data gets every replica asked
+	// for, or why it is under-replicated.
+	Redundancy(ctx context.Context) error
 }
 
 // VolumeSpec is the configuration of a volume the driver sets.

@@ -9,6 +9,7 @@ import (
 // Health reasons (CamelCase, as the spec asks).
 const (
 	reasonStoreUnreachable  = "StoreUnreachable"  // metadata or chunk store fails its check
+	reasonUnderReplicated   = "UnderReplicated"   // fewer storage nodes up than replicas asked for
 	reasonVolumeUnreachable = "VolumeUnreachable" // the volume's metadata or root cannot be read
 	reasonMountDead         = "MountDead"         // a publish of the volume on this node is a dead mount
 	reasonMountMissing      = "MountMissing"      // a publish of the volume on this node is not mounted
@@ -23,6 +24,10 @@ func (c *Controller) volumeHealth(ctx context.Context, id string) *csi.VolumeHea
 		h.HealthStatuses = append(h.HealthStatuses, &csi.VolumeHealth_VolumeHealthEntry{
 			Status: csi.VolumeHealthErrorType_INACCESSIBLE, Reason: reasonStoreUnreachable, Message: err.Error()})
 	}
+	if err := c.b.Redundancy(ctx); err != nil {
+		h.HealthStatuses = append(h.HealthStatuses, &csi.VolumeHealth_VolumeHealthEntry{
+			Status: csi.VolumeHealthErrorType_DEGRADED, Reason: reasonUnderReplicated, Message: err.Error()})
+	}
 	if err := c.b.CheckVolume(ctx, id); err != nil {
 		h.HealthStatuses = append(h.HealthStatuses, &csi.VolumeHealth_VolumeHealthEntry{
 			Status: csi.VolumeHealthErrorType_INACCESSIBLE, Reason: reasonVolumeUnreachable, Message: err.Error()})
@@ -31,7 +36,7 @@ func (c *Controller) volumeHealth(ctx context.Context, id string) *csi.VolumeHea
 }
 
 // ControllerGetVolumeHealth reports whether the volume's metadata and
-// data are reachable. (Under-replication comes with the cluster work.)
+// data are reachable, and whether new data is under-replicated.
 func (c *Controller) ControllerGetVolumeHealth(ctx context.Context, req *csi.ControllerGetVolumeHealthRequest) (*csi.ControllerGetVolumeHealthResponse, error) {
 	if _, err := c.volume(ctx, req.GetVolumeId()); err != nil {
 		return nil, err

@@ -76,6 +76,8 @@ type Space interface {
 	Capacity(ctx context.Context) (free, total uint64, err error)
 	// Check fails while no storage node can be reached.
 	Check(ctx context.Context) error
+	// Redundancy fails while new chunks get fewer replicas than asked.
+	Redundancy(ctx context.Context) error
 }
 
 // Data is an open data directory.

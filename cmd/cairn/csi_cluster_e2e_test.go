@@ -112,4 +112,30 @@ func TestCSIOnCluster(t *testing.T) {
 	if err != nil || !bytes.Equal(got, data) {
 		t.Fatalf("another client read %d bytes (%v), want the %d the pod wrote", len(got), err, len(data))
 	}
+	// Health: three nodes for R=3 is healthy; with one killed, new data
+	// is under-replicated and the volume says so.
+	ctrl := csipb.NewControllerClient(conn)
+	health := func() []*csipb.VolumeHealth_VolumeHealthEntry {
+		h, err := ctrl.ControllerGetVolumeHealth(ctx, &csipb.ControllerGetVolumeHealthRequest{VolumeId: vol.Volume.VolumeId})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h.VolumeHealth.HealthStatuses
+	}
+	if h := health(); len(h) != 0 {
+		t.Fatalf("healthy cluster reports %v", h)
+	}
+	tc.nodes[2].Process.Signal(syscall.SIGKILL)
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		h := health()
+		if len(h) == 1 && h[0].Status == csipb.VolumeHealthErrorType_DEGRADED {
+			t.Logf("after a node loss: %s: %s", h[0].Reason, h[0].Message)
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after a node loss the volume reports %v, want DEGRADED", h)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }

@@ -38,6 +38,8 @@ type Space interface {
 	Capacity(ctx context.Context) (free, total uint64, err error)
 	// Check fails while the storage cannot be reached.
 	Check(ctx context.Context) error
+	// Redundancy fails while new chunks get fewer replicas than asked.
+	Redundancy(ctx context.Context) error
 }
 
 // New returns the backend of fsys and its snapshot manager m. The chunks
@@ -292,6 +294,15 @@ func (b *Backend) Check(ctx context.Context) error {
 	}
 	if err := unix.Access(filepath.Join(b.dir, "chunks"), unix.W_OK); err != nil {
 		return fmt.Errorf("chunk store %s: %w", filepath.Join(b.dir, "chunks"), err)
+	}
+	return nil
+}
+
+// Redundancy reports under-replication of a cluster's storage; a local
+// store has one copy by design.
+func (b *Backend) Redundancy(ctx context.Context) error {
+	if b.space != nil {
+		return b.space.Redundancy(ctx)
 	}
 	return nil
 }

@@ -8,64 +8,35 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dustin/go-humanize"
+	"github.com/cairn-storage/cairn/bench/runenv"
 )
-
-// byteSize is a size flag that takes "1GiB", "4KiB", "1048576"...
-type byteSize uint64
-
-// String prints the size as sizeStr does.
-func (b *byteSize) String() string { return sizeStr(*b) }
-
-// Set parses a size with humanize (IEC and SI units).
-func (b *byteSize) Set(s string) error {
-	n, err := humanize.ParseBytes(s)
-	if err != nil {
-		return err
-	}
-	*b = byteSize(n)
-	return nil
-}
-
-// sizeStr prints a size as "1 GiB" when the unit divides it, else "1.5 GiB".
-func sizeStr(b byteSize) string {
-	for _, u := range []struct {
-		n    byteSize
-		name string
-	}{{1 << 30, "GiB"}, {1 << 20, "MiB"}, {1 << 10, "KiB"}} {
-		if b >= u.n && b%u.n == 0 {
-			return fmt.Sprintf("%d %s", b/u.n, u.name)
-		}
-	}
-	return humanize.IBytes(uint64(b))
-}
 
 // config holds the command-line flags.
 type config struct {
-	Dir            string        `json:"-"`
-	Keep           bool          `json:"-"`
-	Quick          bool          `json:"quick"`
-	Targets        string        `json:"targets"`
-	Workloads      string        `json:"workloads"`
-	SeqSize        byteSize      `json:"seq_size"`
-	Block          byteSize      `json:"block"`
-	RandSize       byteSize      `json:"rand_size"`
-	RandOps        int           `json:"rand_ops"`
-	RandTime       time.Duration `json:"rand_time_ns"`
-	RandReadCache  string        `json:"randread_cache"`
-	Files          int           `json:"files"`
-	Dirs           int           `json:"dirs"`
-	FileSize       byteSize      `json:"file_size"`
-	UntarSrc       string        `json:"untar_src"`
-	MemSize        byteSize      `json:"mem_size"`
-	Writeback      bool          `json:"writeback"`
-	Settle         time.Duration `json:"settle_ns"`
-	CairnBin       string        `json:"-"`
-	JSON           string        `json:"-"`
-	CPUProfile     string        `json:"-"`
-	Trace          string        `json:"-"`
-	Profile        string        `json:"profile,omitempty"`
-	ProfileSeconds int           `json:"profile_seconds,omitempty"`
+	Dir            string          `json:"-"`
+	Keep           bool            `json:"-"`
+	Quick          bool            `json:"quick"`
+	Targets        string          `json:"targets"`
+	Workloads      string          `json:"workloads"`
+	SeqSize        runenv.ByteSize `json:"seq_size"`
+	Block          runenv.ByteSize `json:"block"`
+	RandSize       runenv.ByteSize `json:"rand_size"`
+	RandOps        int             `json:"rand_ops"`
+	RandTime       time.Duration   `json:"rand_time_ns"`
+	RandReadCache  string          `json:"randread_cache"`
+	Files          int             `json:"files"`
+	Dirs           int             `json:"dirs"`
+	FileSize       runenv.ByteSize `json:"file_size"`
+	UntarSrc       string          `json:"untar_src"`
+	MemSize        runenv.ByteSize `json:"mem_size"`
+	Writeback      bool            `json:"writeback"`
+	Settle         time.Duration   `json:"settle_ns"`
+	CairnBin       string          `json:"-"`
+	JSON           string          `json:"-"`
+	CPUProfile     string          `json:"-"`
+	Trace          string          `json:"-"`
+	Profile        string          `json:"profile,omitempty"`
+	ProfileSeconds int             `json:"profile_seconds,omitempty"`
 }
 
 // parseFlags parses args into a config, scaled down by -quick.
@@ -118,7 +89,7 @@ func parseFlags(args []string) (*config, error) {
 
 // scaleDown divides the sizes the user did not set by 8.
 func (c *config) scaleDown(set map[string]bool) {
-	for name, p := range map[string]*byteSize{"seq-size": &c.SeqSize, "rand-size": &c.RandSize, "mem-size": &c.MemSize} {
+	for name, p := range map[string]*runenv.ByteSize{"seq-size": &c.SeqSize, "rand-size": &c.RandSize, "mem-size": &c.MemSize} {
 		if !set[name] {
 			*p /= 8
 		}
@@ -135,12 +106,12 @@ func (c *config) scaleDown(set map[string]bool) {
 
 // validate checks the flags against each other.
 func (c *config) validate() error {
-	for _, t := range list(c.Targets) {
+	for _, t := range runenv.List(c.Targets) {
 		if !slices.Contains(targetNames, t) {
 			return fmt.Errorf("-targets: unknown target %q (want %v)", t, targetNames)
 		}
 	}
-	for _, w := range append(list(c.Workloads), list(c.Profile)...) {
+	for _, w := range append(runenv.List(c.Workloads), runenv.List(c.Profile)...) {
 		if !slices.Contains(workloadNames, w) {
 			return fmt.Errorf("unknown workload %q (want %v)", w, workloadNames)
 		}
@@ -150,9 +121,9 @@ func (c *config) validate() error {
 		return fmt.Errorf("-randread-cache: want cold or warm, not %q", c.RandReadCache)
 	case (c.CPUProfile == "" && c.Trace == "") != (c.Profile == ""):
 		return fmt.Errorf("-profile goes with -cpuprofile-cairn or -trace-cairn")
-	case c.Profile != "" && !slices.Contains(list(c.Targets), "cairn"):
+	case c.Profile != "" && !slices.Contains(runenv.List(c.Targets), "cairn"):
 		return fmt.Errorf("-profile needs the cairn target")
-	case slices.ContainsFunc(list(c.Targets), isNFS) && !slices.Contains(list(c.Targets), "cairn"):
+	case slices.ContainsFunc(runenv.List(c.Targets), isNFS) && !slices.Contains(runenv.List(c.Targets), "cairn"):
 		return fmt.Errorf("the NFS targets need the cairn target (its server runs the gateway)")
 	case c.Block < 4096 || c.Block%8 != 0 || c.FileSize%8 != 0:
 		return fmt.Errorf("-block must be at least 4 KiB, and sizes multiples of 8")
@@ -160,15 +131,4 @@ func (c *config) validate() error {
 		return fmt.Errorf("sizes and counts must be positive (-rand-size at least 4 KiB)")
 	}
 	return nil
-}
-
-// list splits a comma-separated flag value.
-func list(s string) []string {
-	var out []string
-	for _, f := range strings.Split(s, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
-		}
-	}
-	return out
 }

@@ -30,12 +30,12 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"slices"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/cairn-storage/cairn/bench/runenv"
 )
 
 func main() {
@@ -118,7 +118,7 @@ func (b *bench) run(ctx context.Context) error {
 	if os.Geteuid() != 0 {
 		b.rep.warn("not root: caches can't be dropped and FUSE mounts need fusermount3")
 	}
-	b.rep.Host = hostInfo{Kernel: osRelease(), CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), LoadStart: loadavg()}
+	b.rep.Host = runenv.Start()
 	root, err := os.MkdirTemp(cfg.Dir, "cairn-bench-")
 	if err != nil {
 		return err
@@ -135,7 +135,7 @@ func (b *bench) run(ctx context.Context) error {
 	if err := mkdirs(filepath.Join(b.root, "logs")); err != nil {
 		return err
 	}
-	targets, workloads := list(cfg.Targets), list(cfg.Workloads)
+	targets, workloads := runenv.List(cfg.Targets), runenv.List(cfg.Workloads)
 	if slices.Contains(workloads, "untar") || slices.Contains(workloads, "rm") {
 		b.tarPath = filepath.Join(b.root, "untar-src.tar")
 		if b.entries, err = makeTar(ctx, cfg.UntarSrc, b.tarPath); err != nil {
@@ -145,7 +145,7 @@ func (b *bench) run(ctx context.Context) error {
 	if err := b.setup(ctx, targets); err != nil {
 		return err
 	}
-	profiled := list(cfg.Profile)
+	profiled := runenv.List(cfg.Profile)
 	for _, w := range plan(cfg, b.root, b.tarPath, b.entries) {
 		if !slices.Contains(workloads, w.name) || (w.only != "" && !slices.Contains(targets, w.only)) {
 			continue
@@ -244,7 +244,7 @@ func (b *bench) finish(stats bool) error {
 		}
 		b.rep.CairnStats = s
 	}
-	b.rep.Host.LoadEnd = loadavg()
+	b.rep.Host.Finish()
 	b.rep.Seconds = time.Since(b.rep.Start).Seconds()
 	if len(b.rep.Rows) > 0 {
 		b.printSummary()
@@ -274,10 +274,4 @@ func (b *bench) removeRoot(targets []*target) error {
 		return nil
 	}
 	return os.RemoveAll(b.root)
-}
-
-// osRelease returns the kernel release.
-func osRelease() string {
-	b, _ := os.ReadFile("/proc/sys/kernel/osrelease")
-	return "Linux " + strings.TrimSpace(string(b))
 }

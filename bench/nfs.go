@@ -15,6 +15,8 @@ import (
 
 	nfsc "github.com/willscott/go-nfs-client/nfs"
 	nfsrpc "github.com/willscott/go-nfs-client/nfs/rpc"
+
+	"github.com/cairn-storage/cairn/bench/runenv"
 )
 
 // The NFS targets reach the cairn volume through the gateway of the cairn
@@ -194,7 +196,7 @@ func nfsSeqWrite(ctx context.Context, t *target, data []byte, block int) (*measu
 		return nil, err
 	}
 	m := throughput(int64(len(data)), time.Since(start))
-	m.Note = fmt.Sprintf("go-nfs-client RPC, UNSTABLE WRITE × %s, 1 in flight, + COMMIT", sizeStr(byteSize(c.wmax)))
+	m.Note = fmt.Sprintf("go-nfs-client RPC, UNSTABLE WRITE × %s, 1 in flight, + COMMIT", runenv.ByteSize(c.wmax).String())
 	return m, nil
 }
 
@@ -231,7 +233,7 @@ func nfsSeqRead(ctx context.Context, t *target, want int64, block int) (*measure
 		return nil, fmt.Errorf("read %d bytes of %s, want %d", got, seqFile, want)
 	}
 	m := throughput(got, d)
-	m.Note = fmt.Sprintf("go-nfs-client File.Read, READ × %s, 1 in flight", sizeStr(byteSize(min(block, int(c.wmax)))))
+	m.Note = fmt.Sprintf("go-nfs-client File.Read, READ × %s, 1 in flight", runenv.ByteSize(min(block, int(c.wmax))).String())
 	return m, nil
 }
 

@@ -70,7 +70,7 @@ func plan(cfg *config, root, tarPath string, tarEntries int) []*workload {
 	}
 	return []*workload{{
 		name: "seqwrite", unit: "MiB/s", goal: goal{Ratio: 0.6, NFS: 0.7},
-		title: fmt.Sprintf("seq write %s (%s blocks) + fsync", sizeStr(cfg.SeqSize), sizeStr(cfg.Block)),
+		title: fmt.Sprintf("seq write %s (%s blocks) + fsync", cfg.SeqSize.String(), cfg.Block.String()),
 		prepare: func(_ context.Context, t *target) error {
 			if seqData == nil {
 				seqData = make([]byte, cfg.SeqSize)
@@ -93,7 +93,7 @@ func plan(cfg *config, root, tarPath string, tarEntries int) []*workload {
 		finish: func() { seqData = nil; _ = os.Remove(seqSrc); debug.FreeOSMemory() },
 	}, {
 		name: "seqread", unit: "MiB/s", goal: goal{Ratio: 0.7, NFS: 0.7}, cold: true,
-		title: fmt.Sprintf("seq read %s, cold cache", sizeStr(cfg.SeqSize)),
+		title: fmt.Sprintf("seq read %s, cold cache", cfg.SeqSize.String()),
 		prepare: func(ctx context.Context, t *target) error {
 			return prepareFile(ctx, filepath.Join(t.dir, seqFile), int64(cfg.SeqSize), p)
 		},
@@ -108,21 +108,21 @@ func plan(cfg *config, root, tarPath string, tarEntries int) []*workload {
 		},
 	}, {
 		name: "randwrite", unit: "IOPS", goal: goal{Ratio: 0.5},
-		title: fmt.Sprintf("rand 4K write (%s file) + fsync", sizeStr(cfg.RandSize)),
+		title: fmt.Sprintf("rand 4K write (%s file) + fsync", cfg.RandSize.String()),
 		prepare: func(ctx context.Context, t *target) error {
 			return prepareFile(ctx, filepath.Join(t.dir, randFile), rs.Size, p)
 		},
 		run: func(ctx context.Context, t *target) (*measurement, error) { return randWrite(ctx, t.dir, rs, p) },
 	}, {
 		name: "randread", unit: "IOPS", goal: goal{Ratio: 0.5}, cold: !rs.Warm,
-		title: fmt.Sprintf("rand 4K read (%s file), %s", sizeStr(cfg.RandSize), cache),
+		title: fmt.Sprintf("rand 4K read (%s file), %s", cfg.RandSize.String(), cache),
 		prepare: func(ctx context.Context, t *target) error {
 			return prepareFile(ctx, filepath.Join(t.dir, randFile), rs.Size, p)
 		},
 		run: func(ctx context.Context, t *target) (*measurement, error) { return randRead(ctx, t.dir, rs) },
 	}, {
 		name: "create", unit: "files/s", goal: goal{Ratio: 0.5},
-		title: fmt.Sprintf("create %d × %s files in %d dirs", ts.Files, sizeStr(cfg.FileSize), ts.Dirs),
+		title: fmt.Sprintf("create %d × %s files in %d dirs", ts.Files, cfg.FileSize.String(), ts.Dirs),
 		run:   func(ctx context.Context, t *target) (*measurement, error) { return createFiles(ctx, t.dir, ts, p) },
 		nfs:   func(ctx context.Context, t *target) (*measurement, error) { return nfsCreateFiles(ctx, t, ts, p) },
 	}, {
@@ -142,7 +142,7 @@ func plan(cfg *config, root, tarPath string, tarEntries int) []*workload {
 		run:     func(ctx context.Context, t *target) (*measurement, error) { return removeTree(ctx, t.dir) },
 	}, {
 		name: "memory", unit: "MiB", lowerIsBetter: true, goal: goal{Max: 512}, cold: true, only: "cairn",
-		title: fmt.Sprintf("cairn peak RSS writing %s", sizeStr(cfg.MemSize)),
+		title: fmt.Sprintf("cairn peak RSS writing %s", cfg.MemSize.String()),
 		run: func(ctx context.Context, t *target) (*measurement, error) {
 			return memoryWrite(ctx, t, int64(cfg.MemSize), block, p)
 		},

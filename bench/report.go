@@ -6,10 +6,11 @@ import (
 	"io"
 	"os"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/dustin/go-humanize"
+
+	"github.com/cairn-storage/cairn/bench/runenv"
 )
 
 // targetNames are the targets in table order.
@@ -86,20 +87,11 @@ func (r *row) evaluate() {
 	r.Met = &met
 }
 
-// hostInfo describes the machine, to judge how noisy the figures are.
-type hostInfo struct {
-	Kernel    string `json:"kernel"`
-	CPUs      int    `json:"cpus"`
-	GoVersion string `json:"go_version"`
-	LoadStart string `json:"loadavg_start"`
-	LoadEnd   string `json:"loadavg_end"`
-}
-
 // report is everything a run found; -json writes it.
 type report struct {
 	Start      time.Time       `json:"start"`
 	Seconds    float64         `json:"seconds"`
-	Host       hostInfo        `json:"host"`
+	Host       runenv.Host     `json:"host"`
 	Config     *config         `json:"config"`
 	Rows       []*row          `json:"rows"`
 	CairnStats json.RawMessage `json:"cairn_stats,omitempty"`
@@ -112,15 +104,6 @@ func (rep *report) warn(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	fmt.Fprintln(os.Stderr, "warning:", msg)
 	rep.Warnings = append(rep.Warnings, msg)
-}
-
-// loadavg returns the first three fields of /proc/loadavg.
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
-		return strings.Join(f[:3], " ")
-	}
-	return "?"
 }
 
 // formatValue prints a figure with a sensible number of digits.

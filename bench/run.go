@@ -10,6 +10,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/cairn-storage/cairn/bench/runenv"
 )
 
 // runWorkload runs w on every target in turn and prints the figures and
@@ -170,7 +172,7 @@ func (b *bench) printSummary() {
 	fmt.Printf("- sync(2) before every measurement. Cold cache: drop_caches and the FUSE server restarted (remount), then %v settling. Random reads: pread at random 4 KiB-aligned offsets with POSIX_FADV_RANDOM; page cache %s.\n", cfg.Settle, cache)
 	fmt.Printf("- Random workloads: up to %d ops or %v each; the write figure includes the final fsync. Data is incompressible and never repeats (no dedup possible).\n",
 		cfg.RandOps, cfg.RandTime)
-	if slices.ContainsFunc(list(cfg.Targets), isNFS) {
+	if slices.ContainsFunc(runenv.List(cfg.Targets), isNFS) {
 		fmt.Printf("- NFS: cairn server serves the FUSE mount and the NFSv3 gateway (127.0.0.1, TCP) of the same volume; a cold start restarts that process. go-nfs-client sends one RPC at a time (no pipelining); its File.Write would send FILE_SYNC WRITEs, so the bench sends UNSTABLE WRITEs of the gateway's wtpref through its RPC layer and one COMMIT; reads use its File.Read (READ of min(rtmax, block)). nfs-cp (libnfs) writes from a local file in the page cache, and libnfs's nfs-cat reads into a pipe the bench drains; their figures include process start and MOUNT.\n")
 	}
 	fmt.Printf("- untar and rm are seconds (lower is better); their cairn/loopback is a time ratio. FUSE writeback cache: %v.\n", cfg.Writeback)

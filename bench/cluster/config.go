@@ -8,47 +8,28 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dustin/go-humanize"
+	"github.com/cairn-storage/cairn/bench/runenv"
 )
-
-// byteSize is a size flag that takes "1GiB", "128MiB", "1048576"...
-type byteSize int64
-
-// String prints the size in IEC units.
-func (b *byteSize) String() string { return humanize.IBytes(uint64(*b)) }
-
-// Set parses a size with humanize (IEC and SI units).
-func (b *byteSize) Set(s string) error {
-	n, err := humanize.ParseBytes(s)
-	if err != nil {
-		return err
-	}
-	if n > 1<<40 {
-		return fmt.Errorf("size %s: too large", s)
-	}
-	*b = byteSize(n)
-	return nil
-}
 
 // config holds the command-line flags.
 type config struct {
-	Dir            string        `json:"-"`
-	Quick          bool          `json:"quick"`
-	Size           byteSize      `json:"size"`
-	RepairSize     byteSize      `json:"repair_size"`
-	Chunking       string        `json:"chunking"`
-	Depth          int           `json:"depth"`
-	Runs           int           `json:"runs"`
-	Scenarios      string        `json:"scenarios"`
-	Repair         bool          `json:"repair"`
-	RepairNodes    int           `json:"repair_nodes"`
-	RepairReplicas int           `json:"repair_replicas"`
-	Grace          time.Duration `json:"grace_ns"`
-	RepairInterval time.Duration `json:"repair_interval_ns"`
-	RepairTimeout  time.Duration `json:"repair_timeout_ns"`
-	JSON           string        `json:"-"`
-	CPUProfile     string        `json:"-"`
-	Verbose        bool          `json:"-"`
+	Dir            string          `json:"-"`
+	Quick          bool            `json:"quick"`
+	Size           runenv.ByteSize `json:"size"`
+	RepairSize     runenv.ByteSize `json:"repair_size"`
+	Chunking       string          `json:"chunking"`
+	Depth          int             `json:"depth"`
+	Runs           int             `json:"runs"`
+	Scenarios      string          `json:"scenarios"`
+	Repair         bool            `json:"repair"`
+	RepairNodes    int             `json:"repair_nodes"`
+	RepairReplicas int             `json:"repair_replicas"`
+	Grace          time.Duration   `json:"grace_ns"`
+	RepairInterval time.Duration   `json:"repair_interval_ns"`
+	RepairTimeout  time.Duration   `json:"repair_timeout_ns"`
+	JSON           string          `json:"-"`
+	CPUProfile     string          `json:"-"`
+	Verbose        bool            `json:"-"`
 }
 
 // parseFlags parses args into a config, scaled down by -quick.
@@ -97,7 +78,7 @@ func parseFlags(args []string) (*config, error) {
 
 // validate checks the flags against each other.
 func (c *config) validate() error {
-	for _, s := range list(c.Scenarios) {
+	for _, s := range runenv.List(c.Scenarios) {
 		if !slices.Contains(scenarioNames(), s) {
 			return fmt.Errorf("-scenarios: unknown scenario %q (want %v)", s, scenarioNames())
 		}
@@ -119,15 +100,4 @@ func (c *config) validate() error {
 		return fmt.Errorf("-grace, -repair-interval and -repair-timeout must be positive")
 	}
 	return nil
-}
-
-// list splits a comma-separated flag value.
-func list(s string) []string {
-	var out []string
-	for _, f := range strings.Split(s, ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
-		}
-	}
-	return out
 }

@@ -49,6 +49,7 @@ import (
 
 	"github.com/dustin/go-humanize"
 
+	"github.com/cairn-storage/cairn/bench/runenv"
 	"github.com/cairn-storage/cairn/cluster/pki"
 )
 
@@ -106,7 +107,7 @@ func run(ctx context.Context, cfg *config, rep *report) (err error) {
 	}
 	buf := randomBytes(int64(max(cfg.Size, cfg.RepairSize)))
 	streams := make(map[int][]stream) // by writer count
-	names := list(cfg.Scenarios)
+	names := runenv.List(cfg.Scenarios)
 	if len(names) > 0 {
 		if streams[1], err = split(buf[:cfg.Size], 1, cfg.Chunking); err != nil {
 			return err
@@ -156,7 +157,7 @@ func run(ctx context.Context, cfg *config, rep *report) (err error) {
 		rep.Repair = res
 	}
 
-	rep.Host.LoadEnd = loadavg()
+	rep.Host.Finish()
 	rep.Seconds = time.Since(rep.Start).Seconds()
 	rep.writeTables(os.Stdout)
 	fmt.Printf("\n%s, %d CPUs, load %s → %s, %.0f s. Absolute figures on a shared machine are noise: compare the ratios.\n",

@@ -5,27 +5,18 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
-	"strings"
 	"time"
 
 	"github.com/dustin/go-humanize"
-)
 
-// hostInfo describes the machine, to judge how noisy the figures are.
-type hostInfo struct {
-	Kernel    string `json:"kernel"`
-	CPUs      int    `json:"cpus"`
-	GoVersion string `json:"go_version"`
-	LoadStart string `json:"loadavg_start"`
-	LoadEnd   string `json:"loadavg_end"`
-}
+	"github.com/cairn-storage/cairn/bench/runenv"
+)
 
 // report is everything a run found; -json writes it.
 type report struct {
 	Start      time.Time     `json:"start"`
 	Seconds    float64       `json:"seconds"`
-	Host       hostInfo      `json:"host"`
+	Host       runenv.Host   `json:"host"`
 	Config     *config       `json:"config"`
 	Throughput []*throughput `json:"throughput"`
 	Repair     *repairResult `json:"repair,omitempty"`
@@ -33,19 +24,7 @@ type report struct {
 
 // newReport starts the report of a run.
 func newReport(cfg *config) *report {
-	b, _ := os.ReadFile("/proc/sys/kernel/osrelease")
-	return &report{Start: time.Now(), Config: cfg, Host: hostInfo{
-		Kernel: "Linux " + strings.TrimSpace(string(b)), CPUs: runtime.NumCPU(),
-		GoVersion: runtime.Version(), LoadStart: loadavg()}}
-}
-
-// loadavg returns the first three fields of /proc/loadavg.
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
-		return strings.Join(f[:3], " ")
-	}
-	return "?"
+	return &report{Start: time.Now(), Config: cfg, Host: runenv.Start()}
 }
 
 // num prints a figure with a sensible number of digits.

@@ -22,7 +22,7 @@ STATICCHECK := $(shell command -v staticcheck 2>/dev/null || echo $(GOPATH)/bin/
 
 CAIRN := $(BIN) --data $(DATA)
 
-.PHONY: help build test lint bench run image fuzz clean staticcheck-install
+.PHONY: help build test test-cluster lint bench run image fuzz clean staticcheck-install
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -42,6 +42,9 @@ staticcheck-install:
 test: lint ## lint, then every test with the race detector (fs core also on etcd)
 	CGO_ENABLED=1 $(GO) test -race -timeout 25m $(TESTFLAGS) ./...
 	CAIRN_TEST_META=etcd CGO_ENABLED=1 $(GO) test -race -short -timeout 10m $(TESTFLAGS) ./fs/
+
+test-cluster: ## Docker cluster fault suite (test/cluster): kill, partitions, rolling restart
+	$(GO) test -tags dockercluster -count=1 -v -timeout 20m $(TESTFLAGS) ./test/cluster/
 
 bench: ## the end-to-end benchmark (if bench/ has a main) and the chunk benchmarks
 	@if [[ -n "$$($(GO) list -f '{{if eq .Name "main"}}main{{end}}' ./bench 2>/dev/null)" ]]; then \

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -224,5 +225,33 @@ func TestWritePolicy(t *testing.T) {
 				t.Errorf("Get: %v", err)
 			}
 		})
+	}
+}
+
+// TestPutAwaitsRejoin writes while a node that every write needs (quorum
+// 3 of 3) is restarting: instead of failing at once, Put waits for the
+// node to come back (as after a short partition) and writes all copies.
+func TestPutAwaitsRejoin(t *testing.T) {
+	tc := newTestCluster(t, make([]string, 3), clusterOpts{quorum: 3, grace: time.Hour})
+	tc.nodes[2].stop(false)
+	waitFor(t, 10*time.Second, func() error {
+		if v := tc.nodes[0].node.view.Load(); len(v.up) != 2 {
+			return fmt.Errorf("n0 sees %d nodes up", len(v.up))
+		}
+		return nil
+	})
+	data := chunkstest.Random(5000, 91)
+	id := chunks.Sum(data)
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() { done <- tc.nodes[0].node.Store().Put(context.Background(), id, data, chunks.PutOptions{}) }()
+	time.Sleep(100 * time.Millisecond) // the first try, on a view without the node, is over
+	tc.nodes[2].start()
+	if err := <-done; err != nil {
+		t.Fatalf("Put while the third node rejoined: %v", err)
+	}
+	t.Logf("Put took %v", time.Since(start).Round(time.Millisecond))
+	if n := len(tc.holders(id)); n != 3 {
+		t.Errorf("chunk on %d nodes, want 3", n)
 	}
 }

@@ -110,6 +110,7 @@ func (s *Store) Put(ctx context.Context, id chunks.ID, data []byte, opts chunks.
 	}
 	v := s.n.view.Load()
 	written, errs := s.write(ctx, v, id, data, opts, v.r, nil)
+	v, written, errs = s.awaitQuorum(ctx, v, id, data, opts, written, errs)
 	copies := len(written)
 	m := s.n.metrics
 	switch {
@@ -123,13 +124,51 @@ func (s *Store) Put(ctx context.Context, id chunks.ID, data []byte, opts chunks.
 		return nil
 	}
 	m.puts.WithLabelValues("failed").Inc()
-	if err := errors.Join(errs...); errors.Is(err, chunks.ErrIDMismatch) || errors.Is(err, chunks.ErrTooLarge) {
+	if err := errors.Join(errs...); callerFault(err) {
 		return fmt.Errorf("chunk %s: put: %w", id, err)
 	}
 	if v.r == 0 {
 		errs = append(errs, errors.New("no storage nodes"))
 	}
 	return &UnderReplicatedError{ID: id, Copies: copies, Wanted: max(v.r, 1), Err: errors.Join(errs...)}
+}
+
+// quorumWait is how long a write short of its quorum goes on trying: a
+// node that rejoins after a partition flaps down and up for a moment, and
+// one restarting refuses connections for a while.
+const quorumWait = 3 * time.Second
+
+// awaitQuorum retries a write short of its quorum on the view of the
+// moment, every quorumRetry for up to quorumWait, adding copies on nodes
+// that don't hold one yet. It returns the last view and what was written.
+func (s *Store) awaitQuorum(ctx context.Context, v *view, id chunks.ID, data []byte, opts chunks.PutOptions,
+	written []string, errs []error) (*view, []string, []error) {
+	const quorumRetry = 250 * time.Millisecond
+	ctx, cancel := context.WithTimeout(ctx, quorumWait)
+	defer cancel()
+	for !(v.w > 0 && len(written) >= v.w) && !callerFault(errors.Join(errs...)) {
+		select {
+		case <-ctx.Done():
+			return v, written, errs
+		case <-time.After(quorumRetry):
+		}
+		v = s.n.view.Load()
+		if v.r <= len(written) {
+			break
+		}
+		more, e := s.write(ctx, v, id, data, opts, v.r-len(written), written)
+		written = append(written, more...)
+		if len(e) > 0 {
+			errs = e // why the latest try fell short
+		}
+	}
+	return v, written, errs
+}
+
+// callerFault reports whether a write failed because of its arguments,
+// which no other node or later try would change.
+func callerFault(err error) bool {
+	return errors.Is(err, chunks.ErrIDMismatch) || errors.Is(err, chunks.ErrTooLarge)
 }
 
 // write puts the chunk on up to want nodes that don't hold it yet:
@@ -169,8 +208,8 @@ func (s *Store) write(ctx context.Context, v *view, id chunks.ID, data []byte, o
 		}) {
 			if err != nil {
 				errs = append(errs, err)
-				if errors.Is(err, chunks.ErrIDMismatch) || errors.Is(err, chunks.ErrTooLarge) {
-					return written, errs // the caller's fault: no other node will differ
+				if callerFault(err) {
+					return written, errs // no other node will differ
 				}
 				continue
 			}

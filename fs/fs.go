@@ -103,10 +103,10 @@ func (f *FS) Sync(ctx context.Context) error {
 
 func (f *FS) syncStores(ctx context.Context) error {
 	if err := f.store.Sync(ctx); err != nil {
-		return fmt.Errorf("sync chunks: %w", err)
+		return fmt.Errorf("sync chunks: %w", ioError(err))
 	}
 	if err := f.kv.Sync(ctx); err != nil {
-		return fmt.Errorf("sync metadata: %w", err)
+		return fmt.Errorf("sync metadata: %w", ioError(err))
 	}
 	return nil
 }

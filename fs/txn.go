@@ -78,18 +78,30 @@ type txn struct {
 }
 
 func (v *Volume) view(ctx context.Context, fn func(r reader) error) error {
-	return v.fs.kv.View(ctx, func(r meta.Reader) error { return fn(reader{r: r, ks: v.ks}) })
+	return ioError(v.fs.kv.View(ctx, func(r meta.Reader) error { return fn(reader{r: r, ks: v.ks}) }))
 }
 
 // update runs fn in a transaction, retried on conflict.
 func (v *Volume) update(ctx context.Context, fn func(t *txn) error) error {
-	return v.fs.kv.Update(ctx, func(tx meta.Txn) error {
+	return ioError(v.fs.kv.Update(ctx, func(tx meta.Txn) error {
 		t := &txn{reader: reader{r: tx, ks: v.ks}, tx: tx, v: v, ctx: ctx, now: v.fs.opts.Now()}
 		if err := fn(t); err != nil {
 			return err
 		}
 		return t.commitUsage()
-	})
+	}))
+}
+
+// ioError marks a failure of the stores beneath (the metadata KV or the
+// chunk store: a node or the network gone, a disk failing) as EIO, the
+// errno both frontends give for it. An error that carries an errno keeps
+// it, and a canceled call stays canceled.
+func ioError(err error) error {
+	var errno syscall.Errno
+	if err == nil || errors.As(err, &errno) || errors.Is(err, context.Canceled) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", err, syscall.EIO)
 }
 
 // put stores a changed inode, voiding the cached trees it is part of.

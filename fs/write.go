@@ -189,7 +189,7 @@ func (v *Volume) storePieces(ctx context.Context, pieces []piece) error {
 	wg.Wait()
 	for _, err := range errs {
 		if err != nil {
-			return err
+			return ioError(err)
 		}
 	}
 	return nil

@@ -25,12 +25,16 @@ func nfsStatus(err error) nfs.NFSStatus {
 		return nfs.NFSStatusBadType
 	case errors.Is(err, errTooSmall):
 		return nfs.NFSStatusTooSmall
+	}
+	// An errno says what happened (the fs core reports a store that did
+	// not answer in time as EIO); a bare deadline is the gateway's own.
+	var errno syscall.Errno
+	switch {
+	case errors.As(err, &errno):
 	case errors.Is(err, context.DeadlineExceeded):
 		// The client should retry later rather than fail the call.
 		return nfs.NFSStatusJukebox
-	}
-	var errno syscall.Errno
-	if !errors.As(err, &errno) {
+	default:
 		return nfs.NFSStatusServerFault
 	}
 	switch errno {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"syscall"
+	"time"
 
 	nfs "github.com/willscott/go-nfs"
 
@@ -136,9 +137,17 @@ func (s *Server) status(w *xdrWriter, err error) nfs.NFSStatus {
 	return st
 }
 
+// postOpAttrTimeout bounds the metadata read of a reply's post-operation
+// attributes.
+const postOpAttrTimeout = 2 * time.Second
+
 // attrAfter returns the current attributes of ino, or nil if they can't
 // be read (post-operation attributes are optional).
 func attrAfter(ctx context.Context, vol *fs.Volume, ino fs.Ino) *fs.Attr {
+	// The attributes are optional in the reply: they must not hold back
+	// the status (an error, often) while the metadata store is away.
+	ctx, cancel := context.WithTimeout(ctx, postOpAttrTimeout)
+	defer cancel()
 	a, err := vol.GetAttr(ctx, ino)
 	if err != nil {
 		return nil

@@ -243,7 +243,9 @@ func clusterCapacity(n int64) string {
 // clusterStatusRow is one line of `cluster status`.
 type clusterStatusRow struct {
 	cluster.Member
-	Status *cluster.NodeStatus `json:"status,omitempty"`
+	// Report is the node's own account; the embedded Member's Status is
+	// its gossip state.
+	Report *cluster.NodeStatus `json:"report,omitempty"`
 	Error  string              `json:"error,omitempty"`
 }
 
@@ -263,7 +265,7 @@ func clusterStatus(c *cli.Context) error {
 			if st, err := a.status(c.Context, m.Name); err != nil {
 				row.Error = err.Error()
 			} else {
-				row.Status = &st
+				row.Report = &st
 			}
 		}
 		rows = append(rows, row)
@@ -276,7 +278,7 @@ func clusterStatus(c *cli.Context) error {
 	var replicas, configured int
 	for _, r := range rows {
 		used, chunks, under, repair := "-", "-", "-", "-"
-		if st := r.Status; st != nil {
+		if st := r.Report; st != nil {
 			used = humanize.IBytes(uint64(st.Local.StoredBytes))
 			chunks = fmt.Sprint(st.Local.Chunks)
 			under = fmt.Sprint(st.Repair.UnderReplicated)

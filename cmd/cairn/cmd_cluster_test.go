@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
@@ -103,8 +104,18 @@ func TestClusterCommands(t *testing.T) {
 	if !strings.Contains(status, "n2") || !strings.Contains(status, "1.0 GiB") {
 		t.Fatalf("status:\n%s", status)
 	}
-	if js := runClusterCLI(t, append([]string{"cluster", "status", "--json"}, admin...)...); strings.Count(js, `"Chunks": 1,`) != 2 {
-		t.Fatalf("status --json: want the chunk on both nodes:\n%s", js)
+	js := runClusterCLI(t, append([]string{"cluster", "status", "--json"}, admin...)...)
+	var rows []struct {
+		Name, Status string
+		Report       *struct{ Local struct{ Chunks int } }
+	}
+	if err := json.Unmarshal([]byte(js), &rows); err != nil || len(rows) != 2 {
+		t.Fatalf("status --json: %v, want 2 nodes:\n%s", err, js)
+	}
+	for _, r := range rows {
+		if r.Status != "alive" || r.Report == nil || r.Report.Local.Chunks != 1 {
+			t.Fatalf("status --json: want each node alive, with its report and the chunk:\n%s", js)
+		}
 	}
 	out := runClusterCLI(t, append(append([]string{"cluster", "drain"}, admin...), "n2")...)
 	if !strings.Contains(out, "n2 is drained") {

@@ -22,7 +22,8 @@ type member struct {
 type nodeStatus struct {
 	Name   string `json:"name"`
 	Error  string `json:"error"`
-	Status *struct {
+	Status string `json:"status"` // gossip state
+	Report *struct {
 		Local struct {
 			Chunks      int64 `json:"Chunks"`
 			StoredBytes int64 `json:"StoredBytes"`
@@ -37,7 +38,7 @@ type nodeStatus struct {
 			LastScan        time.Time `json:"last_scan"`
 			Error           string    `json:"error"`
 		} `json:"repair"`
-	} `json:"status"`
+	} `json:"report"`
 }
 
 // cli runs `cairn cluster ARGS --json --addr NODE:7947` in the admin
@@ -133,8 +134,8 @@ func (s *stack) repairCopies(t *testing.T) int64 {
 	}
 	var n int64
 	for _, r := range st {
-		if r.Status != nil {
-			n += r.Status.Repair.Copied
+		if r.Report != nil {
+			n += r.Report.Repair.Copied
 		}
 	}
 	return n
@@ -179,19 +180,19 @@ func (s *stack) healed(since time.Time) (heal, error) {
 	var counts []int64
 	for _, n := range st {
 		switch {
-		case n.Status == nil:
+		case n.Report == nil:
 			return h, fmt.Errorf("%s: no status (%s)", n.Name, n.Error)
-		case n.Status.Replicas != 3:
-			return h, fmt.Errorf("%s: R=%d, want 3", n.Name, n.Status.Replicas)
-		case !n.Status.Repair.LastScan.After(since):
+		case n.Report.Replicas != 3:
+			return h, fmt.Errorf("%s: R=%d, want 3", n.Name, n.Report.Replicas)
+		case !n.Report.Repair.LastScan.After(since):
 			return h, fmt.Errorf("%s: no repair scan started since %s", n.Name, clock(since))
-		case n.Status.Repair.UnderReplicated != 0:
-			return h, fmt.Errorf("%s: %d chunks under-replicated", n.Name, n.Status.Repair.UnderReplicated)
-		case n.Status.Repair.Error != "":
-			return h, fmt.Errorf("%s: repair: %s", n.Name, n.Status.Repair.Error)
+		case n.Report.Repair.UnderReplicated != 0:
+			return h, fmt.Errorf("%s: %d chunks under-replicated", n.Name, n.Report.Repair.UnderReplicated)
+		case n.Report.Repair.Error != "":
+			return h, fmt.Errorf("%s: repair: %s", n.Name, n.Report.Repair.Error)
 		}
-		counts = append(counts, n.Status.Local.Chunks)
-		h.copied += n.Status.Repair.Copied
+		counts = append(counts, n.Report.Local.Chunks)
+		h.copied += n.Report.Repair.Copied
 	}
 	if slices.Min(counts) != slices.Max(counts) {
 		return h, fmt.Errorf("chunks per node %v: not yet equal", counts)

@@ -57,7 +57,12 @@ var ErrClosed = errors.New("etcdkv: store is closed")
 const (
 	DefaultPrefix          = "/cairn/"
 	DefaultDialTimeout     = 5 * time.Second
+	DefaultRequestTimeout  = 20 * time.Second
 	DefaultMaxRequestBytes = 3 << 19 // etcd's default --max-request-bytes, 1.5 MiB
+
+	// keepAliveTimeout is how long a keepalive ping may go unanswered
+	// before the connection to that member is dropped.
+	keepAliveTimeout = 3 * time.Second
 
 	// grpcOverhead is the slack etcd adds to --max-request-bytes for its
 	// gRPC message limit; the client allows the same.
@@ -82,7 +87,8 @@ type Config struct {
 	// DefaultDialTimeout.
 	DialTimeout time.Duration
 	// RequestTimeout bounds each request to etcd, on top of the caller's
-	// context. 0 means no bound beyond the context.
+	// context, so that a member that stopped answering fails the call
+	// rather than hanging it. 0 means DefaultRequestTimeout.
 	RequestTimeout time.Duration
 	// MaxRequestBytes is the cluster's --max-request-bytes; the client
 	// refuses to send bigger requests. 0 means DefaultMaxRequestBytes.
@@ -121,6 +127,10 @@ func Open(cfg Config) (*KV, error) {
 	if dial <= 0 {
 		dial = DefaultDialTimeout
 	}
+	timeout := cfg.RequestTimeout
+	if timeout <= 0 {
+		timeout = DefaultRequestTimeout
+	}
 	maxReq := cfg.MaxRequestBytes
 	if maxReq <= 0 {
 		maxReq = DefaultMaxRequestBytes
@@ -130,19 +140,23 @@ func Open(cfg Config) (*KV, error) {
 		logger = slog.Default()
 	}
 	client, err := clientv3.New(clientv3.Config{
-		Endpoints:          cfg.Endpoints,
-		DialTimeout:        dial,
-		DialKeepAliveTime:  10 * time.Second,
-		MaxCallSendMsgSize: maxReq + grpcOverhead,
-		TLS:                cfg.TLS,
-		Username:           cfg.Username,
-		Password:           cfg.Password,
-		Logger:             zapLogger(logger.With("component", "etcd-client"), nil),
+		Endpoints:   cfg.Endpoints,
+		DialTimeout: dial,
+		// A member cut off without a reset (a partition) keeps the
+		// requests sent to it until keepalive gives up on it; gRPC pings
+		// every 10 s at the most, so the timeout is what shortens that.
+		DialKeepAliveTime:    10 * time.Second,
+		DialKeepAliveTimeout: keepAliveTimeout,
+		MaxCallSendMsgSize:   maxReq + grpcOverhead,
+		TLS:                  cfg.TLS,
+		Username:             cfg.Username,
+		Password:             cfg.Password,
+		Logger:               zapLogger(logger.With("component", "etcd-client"), nil),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("etcdkv: connect to %v: %w", cfg.Endpoints, err)
 	}
-	kv := &KV{client: client, prefix: prefix, endAll: rangeEnd(prefix), timeout: cfg.RequestTimeout}
+	kv := &KV{client: client, prefix: prefix, endAll: rangeEnd(prefix), timeout: timeout}
 	ctx, cancel := context.WithTimeout(context.Background(), dial)
 	defer cancel()
 	if _, err := client.Get(ctx, prefix, clientv3.WithCountOnly()); err != nil {
@@ -210,8 +224,5 @@ func (kv *KV) Close() error {
 
 // rpcContext applies the configured request timeout to ctx.
 func (kv *KV) rpcContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	if kv.timeout > 0 {
-		return context.WithTimeout(ctx, kv.timeout)
-	}
-	return ctx, func() {}
+	return context.WithTimeout(ctx, kv.timeout)
 }

@@ -122,7 +122,7 @@ func stateOf(mountinfo string, pub publication) (mountState, error) {
 			return mountLive, nil
 		}
 	case MounterNFS:
-		if (top.FSType == "nfs" || top.FSType == "nfs4") && pub.NFS != nil && strings.HasSuffix(top.Source, ":"+nfsPath(pub.Volume, *pub.NFS)) {
+		if (top.FSType == "nfs" || top.FSType == "nfs4") && pub.NFS != nil && strings.HasSuffix(top.Source, ":"+newNFSMount(pub.Volume, *pub.NFS, false, nil, "").Path) {
 			return mountLive, nil
 		}
 	}
@@ -195,27 +195,4 @@ func unmountAll(mountinfo, target string) error {
 // nfsPath returns the path of a volume on a cairn NFS gateway.
 func nfsPath(volume string, s nfsSpec) string {
 	return path.Join(s.Share, volume, s.SubDir)
-}
-
-// nfsMountArgs returns the arguments of mount(8) that mount volume from
-// a cairn NFS gateway at target: mount -t nfs -o vers=3,... SERVER:PATH TARGET.
-func nfsMountArgs(volume string, s nfsSpec, readOnly bool, flags []string, target string) []string {
-	var opts []string
-	hasVers := false
-	for _, o := range append(append([]string(nil), s.Options...), flags...) {
-		key, _, _ := strings.Cut(o, "=")
-		hasVers = hasVers || key == "vers" || key == "nfsvers"
-		opts = append(opts, o)
-	}
-	if !hasVers {
-		opts = append([]string{"vers=3"}, opts...)
-	}
-	if readOnly {
-		opts = append(opts, "ro")
-	}
-	host := s.Server
-	if strings.Contains(host, ":") {
-		host = "[" + host + "]"
-	}
-	return []string{"-t", "nfs", "-o", strings.Join(opts, ","), host + ":" + nfsPath(volume, s), target}
 }

@@ -2,6 +2,7 @@ package csi_test
 
 import (
 	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	csipb "github.com/container-storage-interface/spec/lib/go/csi"
+	"golang.org/x/sys/unix"
 	"google.golang.org/grpc/codes"
 
 	"github.com/cairn-storage/cairn/csi"
@@ -25,9 +27,9 @@ func TestNFSMount(t *testing.T) {
 	}
 	var ran [][]string
 	n, err := csi.NewNode(csi.NodeOptions{NodeID: "n1", StateDir: filepath.Join(dir, "state"), MountInfo: mountinfo, Logger: quiet,
-		Run: func(_ context.Context, name string, args ...string) ([]byte, error) {
-			ran = append(ran, append([]string{name}, args...))
-			return nil, nil
+		MountNFS: func(_ context.Context, m csi.NFSMount) error {
+			ran = append(ran, m.Argv())
+			return nil
 		}})
 	if err != nil {
 		t.Fatal(err)
@@ -43,14 +45,14 @@ func TestNFSMount(t *testing.T) {
 		opts   string
 	}{
 		{"defaults", map[string]string{"mounter": "nfs", "server": "cairn-0.cairn.cairn-system.svc"}, nil, false,
-			csipb.VolumeCapability_AccessMode_MULTI_NODE_MULTI_WRITER, "cairn-0.cairn.cairn-system.svc:/pvc-1", "vers=3"},
+			csipb.VolumeCapability_AccessMode_MULTI_NODE_MULTI_WRITER, "cairn-0.cairn.cairn-system.svc:/pvc-1", "vers=3,nolock"},
 		{"share, subDir and options", map[string]string{"mounter": "nfs", "server": "10.1.2.3", "share": "/exports", "subDir": "team/app",
 			"mountOptions": "port=2049,mountport=2049,nolock"}, []string{"hard", "timeo=600"}, false,
 			csipb.VolumeCapability_AccessMode_SINGLE_NODE_WRITER, "10.1.2.3:/exports/pvc-1/team/app", "vers=3,port=2049,mountport=2049,nolock,hard,timeo=600"},
 		{"read-only and IPv6", map[string]string{"mounter": "nfs", "server": "fd00::7", "mountOptions": "nfsvers=3"}, nil, true,
-			csipb.VolumeCapability_AccessMode_MULTI_NODE_MULTI_WRITER, "[fd00::7]:/pvc-1", "nfsvers=3,ro"},
+			csipb.VolumeCapability_AccessMode_MULTI_NODE_MULTI_WRITER, "[fd00::7]:/pvc-1", "nfsvers=3,nolock,ro"},
 		{"read-only access mode", map[string]string{"mounter": "nfs", "server": "gw"}, nil, false,
-			csipb.VolumeCapability_AccessMode_MULTI_NODE_READER_ONLY, "gw:/pvc-1", "vers=3,ro"},
+			csipb.VolumeCapability_AccessMode_MULTI_NODE_READER_ONLY, "gw:/pvc-1", "vers=3,nolock,ro"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			ran = nil
@@ -98,5 +100,66 @@ func TestNFSMount(t *testing.T) {
 		if len(ran) > 0 {
 			t.Errorf("ran %q for a refused publish", ran)
 		}
+	}
+}
+
+// TestNFSKernelMount checks the mount(2) call a plugin image without
+// mount(8) makes: generic options become flags, options of mount(8) alone
+// are dropped, and the server's address is given (the kernel resolves no
+// names).
+func TestNFSKernelMount(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		opts  []string
+		addr  string
+		flags uintptr
+		data  string
+	}{
+		{"defaults", []string{"vers=3", "nolock"}, "10.0.0.7", 0, "vers=3,nolock,addr=10.0.0.7"},
+		{"generic flags", []string{"vers=3", "ro", "nosuid", "nodev", "noexec", "noatime", "hard"}, "10.0.0.7",
+			unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC | unix.MS_NOATIME, "vers=3,hard,addr=10.0.0.7"},
+		{"rw after ro", []string{"ro", "rw", "vers=3"}, "10.0.0.7", 0, "vers=3,addr=10.0.0.7"},
+		{"userspace options", []string{"vers=3", "_netdev", "bg", "retry=5", "nofail", "timeo=600"}, "10.0.0.7", 0,
+			"vers=3,timeo=600,addr=10.0.0.7"},
+		{"IPv6", []string{"nfsvers=3", "port=2049", "mountport=2049"}, "fd00::7", 0, "nfsvers=3,port=2049,mountport=2049,addr=fd00::7"},
+		{"explicit addr", []string{"vers=3", "addr=10.9.9.9"}, "10.0.0.7", 0, "vers=3,addr=10.9.9.9"},
+	} {
+		m := csi.NFSMount{Server: "gw", Path: "/pvc-1", Target: "/t", Options: tc.opts}
+		flags, data := m.Kernel(net.ParseIP(tc.addr))
+		if flags != tc.flags || data != tc.data {
+			t.Errorf("%s: Kernel = %#x %q, want %#x %q", tc.name, flags, data, tc.flags, tc.data)
+		}
+	}
+}
+
+// TestNFSMountWithoutMountBinary publishes an NFS volume on a node whose
+// PATH has no mount(8), as in the plugin's FROM-scratch image: the node
+// calls mount(2) itself. This machine's kernel has no NFS client, so the
+// mount must fail, saying so, and leave no publication behind.
+func TestNFSMountWithoutMountBinary(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("mount(2) needs root")
+	}
+	if b, err := os.ReadFile("/proc/filesystems"); err != nil || strings.Contains(string(b), "\tnfs\n") {
+		t.Skipf("this kernel has an NFS client (%v): the test expects the mount to be refused", err)
+	}
+	t.Setenv("PATH", t.TempDir())
+	dir := t.TempDir()
+	n, err := csi.NewNode(csi.NodeOptions{NodeID: "n1", StateDir: filepath.Join(dir, "state"), Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := filepath.Join(dir, "target")
+	_, err = n.NodePublishVolume(context.Background(), &csipb.NodePublishVolumeRequest{VolumeId: "pvc-1", TargetPath: target,
+		VolumeCapability: mountCap(csipb.VolumeCapability_AccessMode_MULTI_NODE_MULTI_WRITER),
+		VolumeContext:    map[string]string{"mounter": "nfs", "server": "127.0.0.1"}})
+	wantCode(t, err, codes.Internal)
+	for _, want := range []string{"mount(2) 127.0.0.1:/pvc-1", "addr=127.0.0.1", "no NFS client"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+	if _, err := os.Stat(target); !os.IsNotExist(err) {
+		t.Errorf("target after a failed publish: %v", err)
 	}
 }

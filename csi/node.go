@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/exec"
 	"strings"
 	"time"
 
@@ -42,15 +41,16 @@ type NodeOptions struct {
 	// FUSE mounts FUSE volumes; nil makes FUSE publishes fail with
 	// FailedPrecondition (NFS still works).
 	FUSE Publisher
-	// Run runs a command (mount(8) for NFS); exec.CommandContext if nil.
-	Run func(ctx context.Context, name string, args ...string) ([]byte, error)
+	// MountNFS makes an NFS mount: with mount(8) if the system has one,
+	// else with mount(2), if nil.
+	MountNFS func(ctx context.Context, m NFSMount) error
 	// MountInfo is the mount table to read; /proc/self/mountinfo if "".
 	MountInfo string
 	Logger    *slog.Logger
 }
 
 // Node serves the CSI Node service: it publishes volumes at target
-// paths through FUSE (by its Publisher) or NFS (by mount(8)), records
+// paths through FUSE (by its Publisher) or NFS (mount(8), else mount(2)), records
 // every publication, and unpublishes whatever state the mount is in.
 type Node struct {
 	csi.UnimplementedNodeServer
@@ -74,10 +74,8 @@ func NewNode(opts NodeOptions) (*Node, error) {
 	if opts.MountInfo == "" {
 		opts.MountInfo = "/proc/self/mountinfo"
 	}
-	if opts.Run == nil {
-		opts.Run = func(ctx context.Context, name string, args ...string) ([]byte, error) {
-			return exec.CommandContext(ctx, name, args...).CombinedOutput()
-		}
+	if opts.MountNFS == nil {
+		opts.MountNFS = mountNFS
 	}
 	pubs, err := openPublications(opts.StateDir)
 	if err != nil {
@@ -184,6 +182,7 @@ func (n *Node) NodePublishVolume(ctx context.Context, req *csi.NodePublishVolume
 				id, other.Target, csi.VolumeCapability_AccessMode_SINGLE_NODE_SINGLE_WRITER)
 		}
 	}
+	_, statErr := os.Stat(target)
 	if err := os.MkdirAll(target, 0o750); err != nil {
 		return nil, errorf(codes.Internal, "create target: %v", err)
 	}
@@ -193,6 +192,11 @@ func (n *Node) NodePublishVolume(ctx context.Context, req *csi.NodePublishVolume
 	if err := n.mount(ctx, pub); err != nil {
 		if rerr := n.pubs.remove(target); rerr != nil {
 			n.log.Error("csi: forgetting a failed publication", "target", target, "err", rerr)
+		}
+		if os.IsNotExist(statErr) { // made above: leave nothing behind
+			if rerr := os.Remove(target); rerr != nil {
+				n.log.Error("csi: removing the target of a failed publication", "target", target, "err", rerr)
+			}
 		}
 		return nil, err
 	}
@@ -204,9 +208,9 @@ func (n *Node) NodePublishVolume(ctx context.Context, req *csi.NodePublishVolume
 func (n *Node) mount(ctx context.Context, pub publication) error {
 	switch pub.Mounter {
 	case MounterNFS:
-		args := nfsMountArgs(pub.Volume, *pub.NFS, pub.ReadOnly, pub.MountFlags, pub.Target)
-		if out, err := n.opts.Run(ctx, "mount", args...); err != nil {
-			return errorf(codes.Internal, "mount %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+		m := newNFSMount(pub.Volume, *pub.NFS, pub.ReadOnly, pub.MountFlags, pub.Target)
+		if err := n.opts.MountNFS(ctx, m); err != nil {
+			return errorf(codes.Internal, "%v", err)
 		}
 		return nil
 	default:

@@ -92,6 +92,8 @@ func newStack(t *testing.T) *stack {
 		if s.logDir, err = os.MkdirTemp("", "cairn-test-cluster-"); err != nil {
 			t.Fatal(err)
 		}
+	} else if err := os.MkdirAll(s.logDir, 0o755); err != nil {
+		t.Fatal(err)
 	}
 	t.Logf("compose: %s; logs go to %s", strings.Join(tool, " "), s.logDir)
 	s.build()

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -190,9 +189,4 @@ func unmountAll(mountinfo, target string) error {
 		}
 	}
 	return fmt.Errorf("unmount %s: still mounted after 16 unmounts", target)
-}
-
-// nfsPath returns the path of a volume on a cairn NFS gateway.
-func nfsPath(volume string, s nfsSpec) string {
-	return path.Join(s.Share, volume, s.SubDir)
 }

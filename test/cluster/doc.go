@@ -4,7 +4,8 @@
 // The tests, behind the dockercluster build tag so that `go test ./...`
 // skips them, build bin/cairn and the probe (./probe: a static NFSv3
 // writer and verifier), put both on an empty image (Dockerfile), and
-// start the documented cluster, deploy/docker-compose.yml, with the
+// start the documented cluster, deploy/docker-compose.yml (gossip, chunks
+// and etcd all over mutual TLS with the nodes' bundles), with the
 // test's additions (compose.test.yml: short grace, settle and repair
 // timings, no restart policy, an admin container). Nothing is published
 // to the host: the probe runs inside the gateway container and talks to

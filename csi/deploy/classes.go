@@ -15,12 +15,14 @@ import (
 // Names of the classes.
 const (
 	StorageClassName       = "cairn"
+	FUSEStorageClassName   = "cairn-fuse"
 	SnapshotClassName      = "cairn-snapshots"
 	GroupSnapshotClassName = "cairn-group-snapshots"
 )
 
 // classes returns the StorageClass (ReadWriteMany volumes, expandable,
-// mounted from the cairn NFS gateway) and the snapshot classes.
+// mounted from the cairn NFS gateway), in a cluster a second one whose
+// volumes are FUSE mounts, and the snapshot classes.
 func classes(c Config) []any {
 	expand := true
 	reclaim := corev1.PersistentVolumeReclaimDelete
@@ -43,5 +45,12 @@ func classes(c Config) []any {
 	group := &groupv1.VolumeGroupSnapshotClass{TypeMeta: metav1.TypeMeta{APIVersion: "groupsnapshot.storage.k8s.io/v1", Kind: "VolumeGroupSnapshotClass"},
 		ObjectMeta: metav1.ObjectMeta{Name: GroupSnapshotClassName, Labels: labels(GroupSnapshotClassName)},
 		Driver:     csi.DriverName, DeletionPolicy: snapv1.VolumeSnapshotContentDelete}
-	return []any{sc, snap, group}
+	if !c.clustered() {
+		return []any{sc, snap, group}
+	}
+	// A cluster's nodes each run a host: FUSE mounts, no NFS hop.
+	fuse := *sc
+	fuse.ObjectMeta = metav1.ObjectMeta{Name: FUSEStorageClassName, Labels: labels(FUSEStorageClassName)}
+	fuse.Parameters = map[string]string{csi.ParamMounter: csi.MounterFUSE}
+	return []any{sc, &fuse, snap, group}
 }

@@ -8,16 +8,24 @@
 //
 // # Topology
 //
-// The cairn StatefulSet runs `cairn csi host`: the process owning the
-// data directory, serving the CSI controller on TCP (bearer token, and a
-// NetworkPolicy letting only the controller in) and every volume over
-// NFSv3. The controller Deployment runs `cairn csi --mode controller`,
-// unprivileged, forwarding to cairn-0. The node DaemonSet runs `cairn
-// csi --mode node`, privileged (mounts, /dev/fuse, Bidirectional
-// propagation of the kubelet directory); the StorageClass mounts volumes
-// from the gateway (mounter: nfs), which works on every node today. FUSE
-// publishing needs a host on each node, which can open the volumes once
-// the cluster work lets several processes share them (--cluster).
+// With Meta badger (one server), the cairn StatefulSet runs `cairn csi
+// host`: the process owning the data directory, serving the CSI
+// controller on TCP (bearer token, and a NetworkPolicy letting only the
+// controller in) and every volume over NFSv3. The controller Deployment
+// runs `cairn csi --mode controller`, unprivileged, forwarding to
+// cairn-0. The node DaemonSet runs `cairn csi --mode node`, privileged
+// (mounts, /dev/fuse, Bidirectional propagation of the kubelet
+// directory); the StorageClass mounts volumes from the gateway (mounter:
+// nfs).
+//
+// With etcd (a cluster), the servers are `cairn server` storage nodes
+// (pods started in parallel, in DNS before ready): cairn-0..2 run the
+// etcd members with etcd-embedded and cairn-storage-N the other nodes.
+// Gossip, chunk RPC and etcd speak mutual TLS with per-pod bundles from
+// Secrets (projected, each pod picking its own by $(POD_NAME)). Each pod
+// of the first set also runs a CSI host, a client of the cluster, for
+// the controller; every node of the DaemonSet runs one too (cairn-host),
+// which serves FUSE publishes: the cairn-fuse StorageClass.
 package deploy
 
 import (
@@ -54,6 +62,10 @@ type Config struct {
 	// Token, if set, is put in the Secret holding the controller's bearer
 	// token; if empty no Secret is generated (create it yourself).
 	Token string
+	// PKI is a cluster's credentials (required unless Meta is badger),
+	// put in Secrets: a bundle for each of ServerPods and one for the
+	// CSI hosts.
+	PKI *PKI
 }
 
 // Sidecars are the images of the Kubernetes CSI sidecars.
@@ -113,6 +125,20 @@ func (c Config) check() error {
 		return fmt.Errorf("meta %q: want badger, etcd-embedded or etcd://HOST:PORT[,...]", c.Meta)
 	case !strings.HasPrefix(c.KubeletDir, "/"):
 		return fmt.Errorf("kubelet dir %q: want an absolute path", c.KubeletDir)
+	case !c.clustered() && c.Nodes > 1:
+		return fmt.Errorf("nodes %d with meta badger: badger keeps the metadata in one server; use --meta etcd-embedded (or etcd://) for a cluster", c.Nodes)
+	case c.clustered() && c.PKI == nil:
+		return fmt.Errorf("meta %s: a cluster needs its credentials (PKI)", c.Meta)
+	}
+	if c.clustered() {
+		for _, pod := range c.ServerPods() {
+			if b := c.PKI.Servers[pod]; len(b.Cert) == 0 || len(b.Key) == 0 {
+				return fmt.Errorf("PKI: no bundle for server %s", pod)
+			}
+		}
+		if len(c.PKI.Client.Cert) == 0 || len(c.PKI.Client.Key) == 0 || len(c.PKI.CACert) == 0 || len(c.PKI.GossipKey) == 0 {
+			return fmt.Errorf("PKI: the CA, the gossip key and the CSI hosts' bundle are required")
+		}
 	}
 	return nil
 }
@@ -147,12 +173,17 @@ func Files(c Config) ([]File, error) {
 			"  kubectl -n " + c.Namespace + " create secret generic " + tokenSecret +
 			" --from-literal=" + tokenKey + "=$(head -c 32 /dev/urandom | base64)"
 	}
+	if c.clustered() {
+		ns = append(ns, pkiSecrets(c)...)
+		tokenNote = strings.TrimPrefix(tokenNote+"\n", "\n") + "The cluster's credentials (CA, gossip key, one bundle per server and the CSI hosts'):\n" +
+			"keep this file secret, and the CA key of `cairn k8s spec` offline."
+	}
 	return []File{
 		{Name: "00-namespace.yaml", Comment: tokenNote, Objects: ns},
 		{Name: "01-rbac.yaml", Objects: rbac(c)},
 		{Name: "02-csidriver.yaml", Objects: []any{csiDriver(c)}},
 		{Name: "03-server.yaml", Comment: "The cairn servers: data, NFSv3 gateway and the CSI controller's backend.",
-			Objects: []any{serverService(c), server(c), controlPolicy(c)}},
+			Objects: append(append([]any{serverService(c)}, servers(c)...), controlPolicy(c))},
 		{Name: "04-controller.yaml", Comment: "Needs the snapshot CRDs and snapshot-controller of kubernetes-csi/external-snapshotter.",
 			Objects: []any{controller(c)}},
 		{Name: "05-node.yaml", Objects: []any{node(c)}},

@@ -75,7 +75,10 @@ func TestUpToDate(t *testing.T) {
 type decoded struct {
 	kinds       []string
 	driver      *storagev1.CSIDriver
-	server      *appsv1.StatefulSet
+	server      *appsv1.StatefulSet // the first of servers
+	servers     []*appsv1.StatefulSet
+	classes     []*storagev1.StorageClass
+	secrets     map[string]*corev1.Secret
 	service     *corev1.Service
 	controller  *appsv1.Deployment
 	node        *appsv1.DaemonSet
@@ -129,11 +132,15 @@ func decode(t *testing.T, spec []byte) decoded {
 			d.driver = &storagev1.CSIDriver{}
 			obj = d.driver
 		case "StorageClass":
-			d.class = &storagev1.StorageClass{}
-			obj = d.class
+			sc := &storagev1.StorageClass{}
+			d.classes = append(d.classes, sc)
+			d.class = d.classes[0]
+			obj = sc
 		case "StatefulSet":
-			d.server = &appsv1.StatefulSet{}
-			obj = d.server
+			set := &appsv1.StatefulSet{}
+			d.servers = append(d.servers, set)
+			d.server = d.servers[0]
+			obj = set
 		case "Deployment":
 			d.controller = &appsv1.Deployment{}
 			obj = d.controller
@@ -153,6 +160,12 @@ func decode(t *testing.T, spec []byte) decoded {
 		if err := yaml.UnmarshalStrict(doc, obj); err != nil {
 			t.Fatalf("document %d (%s): %v", i, tm.Kind, err)
 		}
+		if sec, ok := obj.(*corev1.Secret); ok {
+			if d.secrets == nil {
+				d.secrets = map[string]*corev1.Secret{}
+			}
+			d.secrets[sec.Name] = sec
+		}
 		d.kinds = append(d.kinds, tm.Kind)
 	}
 	return d
@@ -164,6 +177,7 @@ func TestStrict(t *testing.T) {
 	big := DefaultConfig()
 	big.Namespace, big.Nodes, big.Replicas, big.Meta, big.Token = "storage", 5, 3, "etcd-embedded", "s3cret"
 	big.StorageClass, big.KubeletDir = "fast-ssd", "/var/snap/microk8s/common/var/lib/kubelet"
+	big.PKI = testPKI(t, big)
 	for _, cfg := range []Config{DefaultConfig(), big} {
 		spec, err := Spec(cfg)
 		if err != nil {
@@ -179,12 +193,32 @@ func TestStrict(t *testing.T) {
 		if got := slices.Contains(d.kinds, "Secret"); got != (cfg.Token != "") {
 			t.Errorf("secret generated: %v, token %q", got, cfg.Token)
 		}
-		if *d.server.Spec.Replicas != int32(cfg.Nodes) {
-			t.Errorf("servers: %d, want %d", *d.server.Spec.Replicas, cfg.Nodes)
+		var servers int32
+		for _, set := range d.servers {
+			servers += *set.Spec.Replicas
+		}
+		if servers != int32(cfg.Nodes) {
+			t.Errorf("servers: %d, want %d", servers, cfg.Nodes)
 		}
 	}
-	if _, err := Files(Config{}); err == nil {
-		t.Error("an empty configuration was accepted")
+	bad := func(edit func(*Config)) Config {
+		c := DefaultConfig()
+		edit(&c)
+		return c
+	}
+	for what, cfg := range map[string]Config{
+		"empty":                   {},
+		"badger on three servers": bad(func(c *Config) { c.Nodes = 3 }),
+		"a cluster without PKI":   bad(func(c *Config) { c.Nodes, c.Meta = 3, "etcd-embedded" }),
+		"a PKI missing a server": bad(func(c *Config) {
+			c.Nodes, c.Meta = 3, "etcd-embedded"
+			c.PKI = testPKI(t, *c)
+			delete(c.PKI.Servers, "cairn-2")
+		}),
+	} {
+		if _, err := Files(cfg); err == nil {
+			t.Errorf("%s: accepted", what)
+		}
 	}
 }
 
@@ -298,12 +332,25 @@ func TestConsistent(t *testing.T) {
 // needs (privileged, /dev/fuse, Bidirectional propagation of the kubelet
 // directory) and that nothing else is privileged or touches the host.
 func TestPrivileges(t *testing.T) {
-	cfg := DefaultConfig()
-	spec, err := Spec(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := decode(t, spec)
+	t.Run("one server", func(t *testing.T) {
+		cfg := DefaultConfig()
+		spec, err := Spec(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkPrivileges(t, cfg, decode(t, spec))
+	})
+	t.Run("cluster", func(t *testing.T) {
+		cfg, d := clusterSpec(t, 5, "etcd-embedded")
+		checkPrivileges(t, cfg, d)
+	})
+}
+
+// mounters are the node containers that mount: the plugin (NFS) and, in a
+// cluster, the host (FUSE).
+var mounters = []string{"cairn-csi", "cairn-host"}
+
+func checkPrivileges(t *testing.T, cfg Config, d decoded) {
 	node := d.node.Spec.Template.Spec
 	hostPaths := map[string]corev1.HostPathVolumeSource{}
 	for _, v := range node.Volumes {
@@ -313,16 +360,16 @@ func TestPrivileges(t *testing.T) {
 	}
 	for name, c := range containers(node) {
 		privileged := c.SecurityContext != nil && c.SecurityContext.Privileged != nil && *c.SecurityContext.Privileged
-		if privileged != (name == "cairn-csi") {
+		if privileged != slices.Contains(mounters, name) {
 			t.Errorf("node container %s: privileged %v", name, privileged)
 		}
 		for _, m := range c.VolumeMounts {
 			bidir := m.MountPropagation != nil && *m.MountPropagation == corev1.MountPropagationBidirectional
-			if bidir != (name == "cairn-csi" && m.Name == "kubelet-dir") {
+			if bidir != (slices.Contains(mounters, name) && m.Name == "kubelet-dir") {
 				t.Errorf("node container %s: mount %s with propagation %v", name, m.Name, m.MountPropagation)
 			}
 		}
-		if name != "cairn-csi" {
+		if !slices.Contains(mounters, name) {
 			if sc := c.SecurityContext; sc == nil || sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation || len(sc.Capabilities.Add) > 0 {
 				t.Errorf("node container %s may escalate or adds capabilities", name)
 			}
@@ -338,7 +385,11 @@ func TestPrivileges(t *testing.T) {
 	if node.HostPID || node.HostIPC {
 		t.Error("node plugin shares the host's PID or IPC namespace")
 	}
-	for what, pod := range map[string]corev1.PodSpec{"controller": d.controller.Spec.Template.Spec, "server": d.server.Spec.Template.Spec} {
+	pods := map[string]corev1.PodSpec{"controller": d.controller.Spec.Template.Spec}
+	for _, set := range d.servers {
+		pods[set.Name] = set.Spec.Template.Spec
+	}
+	for what, pod := range pods {
 		if pod.HostNetwork || pod.HostPID || pod.HostIPC {
 			t.Errorf("%s shares a host namespace", what)
 		}

@@ -114,6 +114,12 @@ func node(c Config) *appsv1.DaemonSet {
 		LivenessProbe:   livenessProbe(),
 		SecurityContext: &corev1.SecurityContext{Privileged: &yes},
 	}
+	containers := []corev1.Container{plugin}
+	volumes := []corev1.Volume{}
+	if c.clustered() {
+		containers = append(containers, nodeHost(c, plugin))
+		volumes = append(volumes, clientPKIVolume())
+	}
 	registrar := sidecar("node-driver-registrar", c.Images.Registrar,
 		"--kubelet-registration-path="+c.pluginDir()+"/csi.sock")
 	registrar.VolumeMounts = append(registrar.VolumeMounts, corev1.VolumeMount{Name: "registration-dir", MountPath: "/registration"})
@@ -131,15 +137,34 @@ func node(c Config) *appsv1.DaemonSet {
 					ServiceAccountName: nodeName, PriorityClassName: "system-node-critical",
 					HostNetwork: true, DNSPolicy: corev1.DNSClusterFirstWithHostNet,
 					Tolerations: []corev1.Toleration{{Operator: corev1.TolerationOpExists}},
-					Containers:  []corev1.Container{registrar, plugin, liveness},
-					Volumes: []corev1.Volume{
+					Containers:  append(append([]corev1.Container{registrar}, containers...), liveness),
+					Volumes: append(volumes,
 						hostPath("socket-dir", c.pluginDir(), corev1.HostPathDirectoryOrCreate),
 						hostPath("registration-dir", c.KubeletDir+"/plugins_registry", corev1.HostPathDirectory),
 						hostPath("kubelet-dir", c.KubeletDir, corev1.HostPathDirectory),
 						hostPath("fuse-device", "/dev/fuse", corev1.HostPathCharDev),
 						hostPath("state-dir", stateDir, corev1.HostPathDirectoryOrCreate),
-					},
+					),
 				},
 			},
 		}}
+}
+
+// nodeHost is the cairn host of a node of a cluster: a client of the
+// cluster serving the node plugin's FUSE publishes (each mount as its
+// own process) on the plugin's host socket. It is a container of its
+// own, so that a restart of the plugin leaves the mounts serving; it
+// needs what FUSE mounts need, like the plugin.
+func nodeHost(c Config, plugin corev1.Container) corev1.Container {
+	return corev1.Container{
+		Name: "cairn-host", Image: c.Image,
+		Args: append(append([]string{"--log-json"}, c.clientArgs()...), "csi", "host",
+			"--data", stateDir+"/host-data", "--socket", stateDir+"/host.sock"),
+		Env: []corev1.EnvVar{nodeNameEnv},
+		VolumeMounts: append(append([]corev1.VolumeMount(nil), plugin.VolumeMounts[1:]...),
+			corev1.VolumeMount{Name: "pki-client", MountPath: clientPKIDir, ReadOnly: true}),
+		Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{
+			corev1.ResourceCPU: resource.MustParse("50m"), corev1.ResourceMemory: resource.MustParse("256Mi")}},
+		SecurityContext: plugin.SecurityContext,
+	}
 }

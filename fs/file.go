@@ -8,7 +8,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/cairn-storage/cairn/chunks"
 	"github.com/cairn-storage/cairn/fs/meta"
 )
 
@@ -32,9 +31,9 @@ type file struct {
 	// mode as loaded, to decide on clearing set-user-ID on write
 	mode uint32
 	// readEnd is where the last read ended, to detect sequential reads;
-	// prefetched is the chunk last fetched ahead for them.
-	readEnd    uint64
-	prefetched chunks.ID
+	// prefetchedTo is how far ahead of them chunks are being fetched.
+	readEnd      uint64
+	prefetchedTo uint64
 	// batches are parts of the buffer being stored in the background,
 	// oldest first; batchCond (on mu) signals their end.
 	batches   []*batch

@@ -65,6 +65,8 @@ type FS struct {
 
 	dirty atomic.Int64 // bytes buffered in all write buffers
 
+	prefetching chan struct{} // a slot per chunk being fetched ahead of readers
+
 	bg sync.WaitGroup // background work (see background)
 }
 
@@ -74,7 +76,8 @@ func New(kv meta.KV, store ChunkStore, opts Options) (*FS, error) {
 	if err := opts.Chunking.Validate(); err != nil {
 		return nil, fmt.Errorf("chunking parameters: %w", err)
 	}
-	return &FS{kv: kv, store: store, opts: opts, log: opts.Logger, vols: map[string]*Volume{}}, nil
+	return &FS{kv: kv, store: store, opts: opts, log: opts.Logger, vols: map[string]*Volume{},
+		prefetching: make(chan struct{}, prefetchers)}, nil
 }
 
 // KV returns the metadata store, for packages built on the filesystem

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"syscall"
+
+	"github.com/cairn-storage/cairn/chunks"
 )
 
 // Handle is an open regular file.
@@ -179,36 +181,47 @@ func (f *file) read(ctx context.Context, p []byte, off uint64) (int, error) {
 	return len(p), nil
 }
 
-// prefetch starts reading the chunk after offset end into the cache, so
-// that a sequential reader finds it verified when it gets there.
+// prefetch keeps the chunks of the prefetchWindow bytes after end being
+// read into the cache, several at a time, so that a sequential reader
+// finds them verified when it gets there.
 func (f *file) prefetch(end uint64) {
-	i := f.ext.search(end)
-	if i == len(f.ext) {
-		return
+	if f.prefetchedTo < end || f.prefetchedTo > end+prefetchWindow {
+		f.prefetchedTo = end // a new sequential run
 	}
-	next := f.ext[i]
-	if next.Off < end {
-		// Still inside this extent: fetch the one after it once close.
-		if next.end()-end > prefetchDistance || i+1 == len(f.ext) {
-			return
+	store, log, sem := f.v.fs.store, f.v.fs.log, f.v.fs.prefetching
+	var last chunks.ID
+	for i := f.ext.search(f.prefetchedTo); i < len(f.ext) && f.ext[i].Off < end+prefetchWindow; i++ {
+		e := f.ext[i]
+		if e.Off < end { // the reader is in it: fetched already
+			last = e.Chunk
 		}
-		next = f.ext[i+1]
-	}
-	if next.Chunk == f.prefetched {
-		return
-	}
-	f.prefetched = next.Chunk
-	store, log := f.v.fs.store, f.v.fs.log
-	go func() {
-		if _, err := store.Get(context.Background(), next.Chunk); err != nil {
-			log.Debug("prefetch failed", "chunk", next.Chunk.String(), "err", err)
+		if e.Chunk != last {
+			select {
+			case sem <- struct{}{}:
+			default:
+				return // enough in flight: the next read goes on from here
+			}
 		}
-	}()
+		f.prefetchedTo = e.end()
+		if e.Chunk == last {
+			continue
+		}
+		last = e.Chunk
+		go func() {
+			defer func() { <-sem }()
+			if _, err := store.Get(context.Background(), e.Chunk); err != nil {
+				log.Debug("prefetch failed", "chunk", e.Chunk.String(), "err", err)
+			}
+		}()
+	}
 }
 
-// prefetchDistance is how close to an extent's end a sequential reader
-// must be for the next chunk to be fetched ahead.
-const prefetchDistance = 512 << 10
+// prefetchWindow is how far ahead of a sequential reader chunks are
+// fetched; prefetchers bounds the fetches in flight, per filesystem.
+const (
+	prefetchWindow = 8 << 20
+	prefetchers    = 4
+)
 
 // truncate sets the file size; f.mu is held.
 func (f *file) truncate(ctx context.Context, c *Caller, size uint64) error {

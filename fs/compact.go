@@ -86,6 +86,11 @@ func (f *file) replaceWith(ctx context.Context, pieces []piece) error {
 	if err := f.v.storePieces(ctx, pieces); err != nil {
 		return fmt.Errorf("compact inode %d: %w", f.ino, err)
 	}
+	// The extents replaced may have been made durable by an fsync: the
+	// new ones must not name chunks a power cut could still take away.
+	if err := f.v.fs.store.Sync(ctx); err != nil {
+		return fmt.Errorf("compact inode %d: sync chunks: %w", f.ino, ioError(err))
+	}
 	edits := make([]edit, 0, len(pieces))
 	for i := range pieces {
 		e := pieces[i].exts[0]

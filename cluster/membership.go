@@ -68,6 +68,10 @@ func (n *Node) startSerf() error {
 	// Rejoin under the same name after a restart, and keep failed members
 	// listed well past the grace period so their absence stays visible.
 	sc.RejoinAfterLeave = true
+	// Members cut off by a partition find each other again when one of
+	// them retries: serf's 30 s default left writers failing that long
+	// after the network was back.
+	sc.ReconnectInterval = reconnectInterval
 	sc.ReconnectTimeout = max(sc.ReconnectTimeout, 4*cfg.Grace)
 	sc.TombstoneTimeout = max(sc.TombstoneTimeout, 4*cfg.Grace)
 	s, err := serf.Create(sc)
@@ -77,6 +81,9 @@ func (n *Node) startSerf() error {
 	n.serf = s
 	return nil
 }
+
+// reconnectInterval is how often a member tries to reach a failed one.
+const reconnectInterval = 5 * time.Second
 
 // join contacts the seed addresses, retrying in the background until one
 // answers or the node stops.

@@ -57,7 +57,8 @@ type Local struct {
 	counts     counters
 	shards     [256]shard // indexed by the ID's first byte; see scan
 	scanDone   chan struct{}
-	scanErr    error // set before scanDone is closed
+	scanErr    error           // set before scanDone is closed
+	scanCtx    context.Context // stops the background count at Close
 	cancelScan context.CancelFunc
 }
 
@@ -92,13 +93,17 @@ func OpenLocal(dir string, opts LocalOptions) (*Local, error) {
 		return nil, fmt.Errorf("open chunk store: %w", err)
 	}
 	l.lock = lock
+	leftovers, _ := os.ReadDir(l.tmpDir)
 	if err := l.prepareDirs(); err != nil {
 		lock.Close()
 		return nil, fmt.Errorf("open chunk store %s: %w", dir, err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	l.cancelScan = cancel
-	go l.scan(ctx)
+	l.scanCtx, l.cancelScan = context.WithCancel(context.Background())
+	if err := l.startCounting(len(leftovers) > 0); err != nil {
+		l.cancelScan()
+		lock.Close()
+		return nil, fmt.Errorf("open chunk store %s: %w", dir, err)
+	}
 	return l, nil
 }
 
@@ -134,6 +139,9 @@ func (l *Local) Close() error {
 	err := l.sync()
 	l.cancelScan()
 	<-l.scanDone
+	if err == nil && l.scanErr == nil { // the counters are exact
+		err = l.saveCounts()
+	}
 	if cerr := l.lock.Close(); err == nil {
 		err = cerr
 	}

@@ -1,6 +1,9 @@
 package fs
 
-import "sort"
+import (
+	"slices"
+	"sort"
+)
 
 // span is a run of buffered bytes at a file offset.
 type span struct {
@@ -46,14 +49,20 @@ func (b *writeBuffer) write(p []byte, off uint64) int64 {
 		lo = min(lo, b.spans[i].off)
 		hi = max(hi, b.spans[j-1].end())
 	}
-	merged := make([]byte, hi-lo, max(hi-lo, 64<<10))
+	// Only the last span grows by appends (the fast path above): room to
+	// grow there, none for the spans of random writes.
+	room := hi - lo
+	if j == len(b.spans) {
+		room = max(room, 64<<10)
+	}
+	merged := make([]byte, hi-lo, room)
 	var old int64
 	for _, s := range b.spans[i:j] {
 		copy(merged[s.off-lo:], s.data)
 		old += int64(len(s.data))
 	}
 	copy(merged[off-lo:], p)
-	b.spans = append(b.spans[:i], append([]span{{off: lo, data: merged}}, b.spans[j:]...)...)
+	b.spans = slices.Replace(b.spans, i, j, span{off: lo, data: merged})
 	grew := int64(hi-lo) - old
 	b.bytes += grew
 	return grew

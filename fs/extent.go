@@ -3,6 +3,7 @@ package fs
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"sort"
 	"syscall"
 
@@ -91,7 +92,8 @@ func (l extentList) overlapping(lo, hi uint64) []extent {
 	return l[i:j]
 }
 
-// replace removes [lo, hi) from the list and inserts adds (within [lo, hi)).
+// replace removes [lo, hi) from the list and inserts adds (within [lo,
+// hi)), reusing the list's array: the caller keeps only the result.
 func (l extentList) replace(lo, hi uint64, adds []extent) extentList {
 	i := l.search(lo)
 	j := i
@@ -103,10 +105,9 @@ func (l extentList) replace(lo, hi uint64, adds []extent) extentList {
 	mid = append(mid, kept...)
 	mid = append(mid, adds...)
 	sort.Slice(mid, func(a, b int) bool { return mid[a].Off < mid[b].Off })
-	out := make(extentList, 0, len(l)-(j-i)+len(mid))
-	out = append(out, l[:i]...)
-	out = append(out, mid...)
-	return append(out, l[j:]...)
+	// In place: a splice replaces in ascending order, so only the short
+	// tail past hi moves, not the whole list once per edit.
+	return slices.Replace(l, i, j, mid...)
 }
 
 // allocated sums the lengths of the extents.

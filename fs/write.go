@@ -93,6 +93,11 @@ func (f *file) flush(ctx context.Context, final bool) error {
 func (f *file) plan(final bool) (pieces []piece, keep []span) {
 	params := f.v.fs.opts.Chunking
 	var pk packer
+	for _, s := range f.buf.spans {
+		if len(s.data) < params.Min {
+			pk.left += len(s.data)
+		}
+	}
 	for i, s := range f.buf.spans {
 		if len(s.data) < params.Min {
 			pk.add(s, params.Max, &pieces)
@@ -148,12 +153,17 @@ type piece struct {
 type packer struct {
 	buf  []byte
 	exts []extent
+	left int // bytes of the small spans still to add, to size buf once
 }
 
 func (p *packer) add(s span, max int, out *[]piece) {
 	if len(p.buf)+len(s.data) > max {
 		p.flush(out)
 	}
+	if p.buf == nil {
+		p.buf = make([]byte, 0, min(max, p.left))
+	}
+	p.left -= len(s.data)
 	p.exts = append(p.exts, extent{Off: s.off, Len: uint64(len(s.data)), ChunkOff: uint32(len(p.buf))})
 	p.buf = append(p.buf, s.data...)
 }

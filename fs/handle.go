@@ -192,21 +192,16 @@ func (f *file) prefetch(end uint64) {
 	var last chunks.ID
 	for i := f.ext.search(f.prefetchedTo); i < len(f.ext) && f.ext[i].Off < end+prefetchWindow; i++ {
 		e := f.ext[i]
-		if e.Off < end { // the reader is in it: fetched already
-			last = e.Chunk
-		}
-		if e.Chunk != last {
-			select {
-			case sem <- struct{}{}:
-			default:
-				return // enough in flight: the next read goes on from here
-			}
-		}
-		f.prefetchedTo = e.end()
-		if e.Chunk == last {
+		if e.Off < end || e.Chunk == last { // being read, or fetched just now
+			last, f.prefetchedTo = e.Chunk, e.end()
 			continue
 		}
-		last = e.Chunk
+		select {
+		case sem <- struct{}{}:
+		default:
+			return // enough in flight: the next read goes on from here
+		}
+		last, f.prefetchedTo = e.Chunk, e.end()
 		go func() {
 			defer func() { <-sem }()
 			if _, err := store.Get(context.Background(), e.Chunk); err != nil {

@@ -143,7 +143,7 @@ func k8sPKI(caDir string, cfg deploy.Config) (*deploy.PKI, error) {
 		}
 		creds.Servers[pod] = deploy.Bundle{Cert: cert, Key: k}
 	}
-	cert, k, err := ca.Issue("csi", pki.KindNode, nil)
+	cert, k, err := ca.Issue(deploy.ClientBundle, pki.KindNode, nil)
 	if err != nil {
 		return nil, fmt.Errorf("certificate of the CSI hosts: %w", err)
 	}

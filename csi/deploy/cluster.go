@@ -21,9 +21,9 @@ const (
 	// storageSetName is the StatefulSet of the servers past the etcd
 	// members.
 	storageSetName = serverName + "-storage"
-	// clientBundle is the name of the bundle of the cluster's clients:
-	// the CSI hosts.
-	clientBundle = "csi"
+	// ClientBundle is the name (and certificate name) of the bundle of
+	// the cluster's clients: the CSI hosts.
+	ClientBundle = "csi"
 	// pkiDir holds a server's bundles (one directory per pod), and
 	// clientPKIDir the CSI hosts' bundle.
 	pkiDir       = "/etc/cairn/pki"
@@ -77,11 +77,15 @@ func (c Config) podFQDN(pod string) string {
 	return fmt.Sprintf("%s.%s.%s.svc.cluster.local", pod, serverName, c.Namespace)
 }
 
+// seedPods are the first servers: the gossip seeds and, with
+// etcd-embedded, the etcd members.
+func (c Config) seedPods() []string { return c.ServerPods()[:min(c.Nodes, etcdMembers)] }
+
 // seeds returns the gossip addresses of the first servers, which every
 // member and client joins through.
 func (c Config) seeds() string {
 	var s []string
-	for _, pod := range c.ServerPods()[:min(c.Nodes, etcdMembers)] {
+	for _, pod := range c.seedPods() {
 		s = append(s, fmt.Sprintf("%s:%d", c.podFQDN(pod), gossipPort))
 	}
 	return strings.Join(s, ",")
@@ -102,7 +106,7 @@ func pkiSecrets(c Config) []any {
 	for _, pod := range c.ServerPods() {
 		out = append(out, bundle(pod, c.PKI.Servers[pod]))
 	}
-	return append(out, bundle(clientBundle, c.PKI.Client))
+	return append(out, bundle(ClientBundle, c.PKI.Client))
 }
 
 // serverPKIVolume projects every server's bundle, each in a directory
@@ -125,7 +129,7 @@ func serverPKIVolume(c Config) corev1.Volume {
 func clientPKIVolume() corev1.Volume {
 	mode := int32(0o400)
 	return corev1.Volume{Name: "pki-client", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
-		SecretName: pkiSecretName(clientBundle), DefaultMode: &mode}}}
+		SecretName: pkiSecretName(ClientBundle), DefaultMode: &mode}}}
 }
 
 // clientArgs are the global flags of a cairn process that is a client
@@ -150,7 +154,7 @@ func (c Config) storageArgs(set string) []string {
 	switch {
 	case c.Meta == "etcd-embedded" && set == serverName:
 		var members []string
-		for _, pod := range c.ServerPods()[:min(c.Nodes, etcdMembers)] {
+		for _, pod := range c.seedPods() {
 			members = append(members, fmt.Sprintf("%s=https://%s:%d", pod, c.podFQDN(pod), etcdPeerPort))
 		}
 		args = append(args, "--meta", "etcd-embedded",
@@ -161,7 +165,7 @@ func (c Config) storageArgs(set string) []string {
 			"--etcd-initial-cluster", strings.Join(members, ","))
 	case c.Meta == "etcd-embedded":
 		var eps []string
-		for _, pod := range c.ServerPods()[:etcdMembers] {
+		for _, pod := range c.seedPods() {
 			eps = append(eps, fmt.Sprintf("%s:%d", c.podFQDN(pod), etcdPort))
 		}
 		args = append(args, "--meta", "etcds://"+strings.Join(eps, ","))

@@ -38,7 +38,7 @@ func testPKI(t *testing.T, cfg Config) *PKI {
 		}
 		p.Servers[pod] = Bundle{cert, k}
 	}
-	cert, k, err := ca.Issue(clientBundle, pki.KindNode, nil)
+	cert, k, err := ca.Issue(ClientBundle, pki.KindNode, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +138,7 @@ func checkServerSet(t *testing.T, cfg Config, d decoded, spec *appsv1.StatefulSe
 		}
 	default:
 		want := []string{}
-		for _, p := range cfg.ServerPods()[:etcdMembers] {
+		for _, p := range cfg.seedPods() {
 			want = append(want, cfg.podFQDN(p)+":2379")
 		}
 		if meta != "etcds://"+strings.Join(want, ",") {
@@ -217,7 +217,7 @@ func checkCerts(t *testing.T, cfg Config, d decoded, pods []string) {
 // client bundle, and the FUSE StorageClass they serve.
 func checkClients(t *testing.T, cfg Config, d decoded) {
 	t.Helper()
-	if d.secrets[pkiSecretName(clientBundle)] == nil {
+	if d.secrets[pkiSecretName(ClientBundle)] == nil {
 		t.Fatal("no Secret for the CSI hosts' bundle")
 	}
 	hosts := map[string]corev1.Container{
@@ -237,7 +237,7 @@ func checkClients(t *testing.T, cfg Config, d decoded) {
 			t.Errorf("%s host: --tls-dir %s, but the bundle is mounted at %s", where, got, mountPath(h, "pki-client"))
 		}
 		i := slices.IndexFunc(vols[where], func(v corev1.Volume) bool { return v.Name == "pki-client" })
-		if i < 0 || vols[where][i].Secret == nil || vols[where][i].Secret.SecretName != pkiSecretName(clientBundle) {
+		if i < 0 || vols[where][i].Secret == nil || vols[where][i].Secret.SecretName != pkiSecretName(ClientBundle) {
 			t.Errorf("%s host: the pki-client volume is not the client bundle's Secret", where)
 		}
 	}

@@ -143,12 +143,8 @@ func standaloneServer(c Config) corev1.Container {
 
 // tcpProbe probes a named port.
 func tcpProbe(port string, delay, period, failures int32) *corev1.Probe {
-	p := &corev1.Probe{ProbeHandler: corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromString(port)}},
-		InitialDelaySeconds: delay, PeriodSeconds: period}
-	if failures != 3 {
-		p.FailureThreshold = failures
-	}
-	return p
+	return &corev1.Probe{ProbeHandler: corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromString(port)}},
+		InitialDelaySeconds: delay, PeriodSeconds: period, FailureThreshold: failures}
 }
 
 // serverSet is a StatefulSet of name with replicas server pods of

@@ -182,20 +182,22 @@ func (c *client) write(fh []byte, off uint64, data []byte) (verf uint64, err err
 	return res.Verf, err
 }
 
+// rangeArgs are the arguments of COMMIT and READ: a file and a range.
+type rangeArgs struct {
+	nfsrpc.Header
+	FH     []byte
+	Offset uint64
+	Count  uint32
+}
+
 // commit sends a COMMIT of the whole file and returns the verifier.
 func (c *client) commit(fh []byte) (verf uint64, err error) {
-	type args struct {
-		nfsrpc.Header
-		FH     []byte
-		Offset uint64
-		Count  uint32
-	}
 	var res struct {
 		Wcc  nfsc.WccData
 		Verf uint64
 	}
 	err = c.do("commit", func() error {
-		return c.call(&args{Header: c.header(nfsc.NFSProc3Commit), FH: fh}, &res)
+		return c.call(&rangeArgs{Header: c.header(nfsc.NFSProc3Commit), FH: fh}, &res)
 	})
 	return res.Verf, err
 }
@@ -215,12 +217,6 @@ func (c *client) size(name string) (n uint64, err error) {
 // read fills p from offset off with READ calls; it returns fewer bytes
 // only at the end of the file.
 func (c *client) read(fh []byte, p []byte, off uint64) (int, error) {
-	type args struct {
-		nfsrpc.Header
-		FH     []byte
-		Offset uint64
-		Count  uint32
-	}
 	var res struct {
 		Attr  nfsc.PostOpAttr
 		Count uint32
@@ -231,7 +227,7 @@ func (c *client) read(fh []byte, p []byte, off uint64) (int, error) {
 	for n < len(p) {
 		count := min(len(p)-n, 1<<20)
 		err := c.do("read", func() error {
-			return c.call(&args{Header: c.header(nfsc.NFSProc3Read), FH: fh, Offset: off + uint64(n), Count: uint32(count)}, &res)
+			return c.call(&rangeArgs{Header: c.header(nfsc.NFSProc3Read), FH: fh, Offset: off + uint64(n), Count: uint32(count)}, &res)
 		})
 		if err != nil {
 			return n, err

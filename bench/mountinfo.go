@@ -105,7 +105,7 @@ func forceUnmount(dir string) error {
 	if err := syscall.Unmount(dir, 0); err == nil && !isFUSEMounted(dir) {
 		return nil
 	}
-	err := syscall.Unmount(dir, syscall.MNT_DETACH)
+	err := detachMount(dir)
 	if isFUSEMounted(dir) {
 		return errors.Join(fmt.Errorf("%s is still mounted", dir), err)
 	}

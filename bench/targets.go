@@ -45,8 +45,7 @@ func (s *server) start(ctx context.Context) error {
 	}
 	cmd := exec.Command(s.argv[0], s.argv[1:]...)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	// Pdeathsig: if the bench dies unannounced, its servers unmount.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+	cmd.SysProcAttr = serverProcAttr()
 	if err := cmd.Start(); err != nil {
 		logf.Close()
 		return fmt.Errorf("start %s: %w", s.name, err)

@@ -9,8 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // measurement is one workload's figure on one target.
@@ -208,7 +206,7 @@ func randRead(ctx context.Context, dir string, s randSpec) (*measurement, error)
 			return nil, err
 		}
 	}
-	if err := unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_RANDOM); err != nil {
+	if err := adviseRandom(f); err != nil {
 		return nil, fmt.Errorf("fadvise: %w", err)
 	}
 	start := time.Now()

@@ -204,9 +204,13 @@ func TestLocalStatsDuringScan(t *testing.T) {
 func TestLocalExclusive(t *testing.T) {
 	dir := t.TempDir()
 	s := openLocal(t, dir, chunks.LocalOptions{})
-	if s2, err := chunks.OpenLocal(dir, chunks.LocalOptions{}); err == nil {
+	s2, err := chunks.OpenLocal(dir, chunks.LocalOptions{})
+	if err == nil {
 		s2.Close()
 		t.Fatal("second OpenLocal of an open store succeeded")
+	}
+	if !errors.Is(err, chunks.ErrInUse) { // datadir waits on ErrInUse only
+		t.Errorf("second OpenLocal = %v; want ErrInUse", err)
 	}
 	s.Close()
 	openLocal(t, dir, chunks.LocalOptions{})

@@ -2,7 +2,6 @@ package chunks
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 	"os"
 
@@ -45,22 +44,4 @@ func setTopDir(dir string, log *slog.Logger) {
 	default:
 		log.Warn("chunks: set top-directory flag", "dir", dir, "err", err)
 	}
-}
-
-// lockDir takes an exclusive advisory lock on path, so that two processes
-// never share a store: each would delete the other's files in tmp/. The
-// lock lasts until the returned file is closed (or the process dies).
-func lockDir(path string) (*os.File, error) {
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
-		f.Close()
-		if errors.Is(err, unix.EWOULDBLOCK) {
-			return nil, fmt.Errorf("lock %s: store is in use by another process or store", path)
-		}
-		return nil, fmt.Errorf("lock %s: %w", path, err)
-	}
-	return f, nil
 }

@@ -7,9 +7,9 @@ import (
 )
 
 // Backend is what the controller needs of cairn: volumes, snapshots and
-// the capacity of the store. The in-process implementation is package
-// csi/fsbackend (over fs and snapshots); a clustered one comes with the
-// cluster work.
+// the capacity of the store. Package csi/apibackend implements it over
+// the control API of the node daemon, which owns the data (a data
+// directory, or a cluster membership).
 //
 // Errors: every method reports a missing volume or snapshot with an error
 // wrapping ErrNotFound, a name already taken with ErrExists, a volume in

@@ -15,33 +15,22 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/cairn-storage/cairn/csi"
-	"github.com/cairn-storage/cairn/csi/fsbackend"
 	"github.com/cairn-storage/cairn/datadir"
 	"github.com/cairn-storage/cairn/fs"
-	"github.com/cairn-storage/cairn/snapshots"
 )
 
-// newController returns a controller over a fresh data directory, in
-// this process (no host, no FUSE), and its backend.
+// newController returns a controller over a daemon on a fresh data
+// directory, served in this process (no FUSE), and its backend.
 func newController(t testing.TB) (*csi.Controller, csi.Backend) {
 	c, b, _ := newControllerData(t)
 	return c, b
 }
 
-// newControllerData is newController, also returning the data directory.
+// newControllerData is newController, also returning the daemon's data
+// directory, to reach under the API.
 func newControllerData(t testing.TB) (*csi.Controller, csi.Backend, *datadir.Data) {
 	t.Helper()
-	dir := t.TempDir()
-	d, err := datadir.Open(dir, datadir.Options{Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := d.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	b := fsbackend.New(d.FS, snapshots.New(d.FS, d.Chunks, snapshots.Options{Logger: quiet}), dir, nil)
+	b, d := newTestBackend(t)
 	return csi.NewController(b, quiet), b, d
 }
 

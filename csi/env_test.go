@@ -2,60 +2,22 @@ package csi_test
 
 import (
 	"context"
-	"flag"
-	"fmt"
 	"log/slog"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	csipb "github.com/container-storage-interface/spec/lib/go/csi"
-	"golang.org/x/sys/unix"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
-	"github.com/cairn-storage/cairn/csi/host"
+	"github.com/cairn-storage/cairn/control"
+	"github.com/cairn-storage/cairn/csi/apibackend"
+	"github.com/cairn-storage/cairn/csi/plugin"
 )
-
-// hostHelperEnv makes the test binary run as a cairn host (what `cairn
-// csi host` runs), so that tests spawn real host processes without
-// building the command.
-const hostHelperEnv = "CAIRN_CSI_TEST_HOST"
-
-func TestMain(m *testing.M) {
-	if os.Getenv(hostHelperEnv) == "1" {
-		os.Exit(runHostHelper())
-	}
-	os.Exit(m.Run())
-}
-
-// runHostHelper runs a host from the arguments after "--".
-func runHostHelper() int {
-	i := slices.Index(os.Args, "--")
-	if i < 0 {
-		fmt.Fprintln(os.Stderr, "host helper: no -- in arguments")
-		return 2
-	}
-	fset := flag.NewFlagSet("host", flag.ContinueOnError)
-	data := fset.String("data", "", "")
-	socket := fset.String("socket", "", "")
-	if err := fset.Parse(os.Args[i+1:]); err != nil {
-		return 2
-	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	if err := host.Run(ctx, host.Config{DataDir: *data, Socket: *socket, NodeID: "test-node", Logger: log}); err != nil {
-		log.Error("host helper", "err", err)
-		return 1
-	}
-	return 0
-}
 
 // needFUSE skips tests that mount, unless root with /dev/fuse.
 func needFUSE(t testing.TB) {
@@ -68,7 +30,7 @@ func needFUSE(t testing.TB) {
 	}
 }
 
-// env is a plugin serving every service, with a host it spawned.
+// env is a plugin serving every service, with a daemon it started.
 type env struct {
 	t        testing.TB
 	dir      string // everything lives under it
@@ -77,7 +39,7 @@ type env struct {
 	endpoint string
 	zone     string
 
-	plugin *host.Plugin
+	plugin *plugin.Plugin
 	conn   *grpc.ClientConn
 	ctrl   csipb.ControllerClient
 	group  csipb.GroupControllerClient
@@ -102,14 +64,14 @@ func newEnv(t testing.TB) *env {
 	return e
 }
 
-// startPlugin starts the plugin (the host is started on first need).
+// startPlugin starts the plugin (the daemon is started on first need).
 func (e *env) startPlugin() {
 	e.t.Helper()
-	p, err := host.StartPlugin(context.Background(), host.PluginConfig{
+	p, err := plugin.Start(context.Background(), plugin.Config{
 		Endpoint: e.endpoint, NodeID: "test-node", Zone: e.zone, Controller: true, Node: true,
 		StateDir: e.state, RepairInterval: time.Hour, Logger: quiet,
-		Host: host.ClientConfig{Endpoint: "unix://" + filepath.Join(e.state, "host.sock"), Spawn: &host.SpawnConfig{
-			Command: []string{os.Args[0], "--"}, Env: []string{hostHelperEnv + "=1"},
+		Daemon: apibackend.Config{Endpoint: "unix://" + e.socket(), Spawn: &apibackend.SpawnConfig{
+			Command: []string{os.Args[0], "--"}, Env: []string{daemonHelperEnv + "=1"},
 			DataDir: e.data, StateDir: e.state}},
 	})
 	if err != nil {
@@ -125,7 +87,10 @@ func (e *env) startPlugin() {
 	e.node, e.id = csipb.NewNodeClient(conn), csipb.NewIdentityClient(conn)
 }
 
-// stopPlugin stops the plugin; the host and its mounts stay.
+// socket is the control socket of the daemon of e's data directory.
+func (e *env) socket() string { return control.SocketPath(e.data) }
+
+// stopPlugin stops the plugin; the daemon and its mounts stay.
 func (e *env) stopPlugin() {
 	e.t.Helper()
 	if e.plugin == nil {
@@ -138,20 +103,20 @@ func (e *env) stopPlugin() {
 	e.plugin = nil
 }
 
-// hostPID returns the process ID of the running host, failing if none.
-func (e *env) hostPID() int {
+// daemonPID returns the process ID of the running daemon, failing if none.
+func (e *env) daemonPID() int {
 	e.t.Helper()
-	pid, ok := host.StartedPID(e.state, filepath.Join(e.state, "host.sock"))
+	pid, ok := apibackend.StartedPID(e.state, e.socket())
 	if !ok {
-		e.t.Fatal("no host is running")
+		e.t.Fatal("no daemon is running")
 	}
 	return pid
 }
 
-// killHost kills the host with sig and waits for it to be gone.
-func (e *env) killHost(sig syscall.Signal) {
+// killDaemon kills the daemon with sig and waits for it to be gone.
+func (e *env) killDaemon(sig syscall.Signal) {
 	e.t.Helper()
-	pid, ok := host.StartedPID(e.state, filepath.Join(e.state, "host.sock"))
+	pid, ok := apibackend.StartedPID(e.state, e.socket())
 	if !ok {
 		return
 	}
@@ -159,30 +124,30 @@ func (e *env) killHost(sig syscall.Signal) {
 		e.t.Fatal(err)
 	}
 	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if _, ok := host.StartedPID(e.state, filepath.Join(e.state, "host.sock")); !ok {
+		if _, ok := apibackend.StartedPID(e.state, e.socket()); !ok {
 			return
 		}
 	}
-	e.t.Fatalf("host %d still running after %v", pid, sig)
+	e.t.Fatalf("daemon %d still running after %v", pid, sig)
 }
 
 // cleanup stops everything and removes the directory, detaching any
 // mount left under it first (so nothing is removed through a mount).
 func (e *env) cleanup() {
 	e.stopPlugin()
-	e.killHost(syscall.SIGTERM)
-	log, _ := os.ReadFile(host.LogFile(e.state))
+	e.killDaemon(syscall.SIGTERM)
+	log, _ := os.ReadFile(apibackend.LogFile(e.state))
 	if strings.Contains(string(log), "DATA RACE") {
-		e.t.Error("the race detector found a race in a host")
+		e.t.Error("the race detector found a race in a daemon")
 	}
 	if e.t.Failed() {
-		e.t.Logf("host log:\n%s", log)
+		e.t.Logf("daemon log:\n%s", log)
 	}
 	mounts, _ := os.ReadFile("/proc/self/mountinfo")
 	for _, line := range strings.Split(string(mounts), "\n") {
 		f := strings.Fields(line)
 		if len(f) > 4 && strings.HasPrefix(f[4], e.dir+"/") {
-			unix.Unmount(f[4], unix.MNT_DETACH)
+			detach(f[4])
 		}
 	}
 	os.RemoveAll(e.dir)

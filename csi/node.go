@@ -18,7 +18,8 @@ import (
 const TopologyKey = "topology." + DriverName + "/zone"
 
 // Publisher mounts volumes through FUSE at target paths of this node, in
-// a process that outlives the node plugin (see the package doc).
+// a process that outlives the node plugin: the node daemon (see the
+// package doc).
 type Publisher interface {
 	// Publish mounts volume at target, an existing directory. It is
 	// idempotent; a missing volume is ErrNotFound.
@@ -215,7 +216,7 @@ func (n *Node) mount(ctx context.Context, pub publication) error {
 		return nil
 	default:
 		if n.opts.FUSE == nil {
-			return errorf(codes.FailedPrecondition, "no cairn host serves FUSE mounts on node %s (start the plugin with a host, or use %s=%s)", n.opts.NodeID, ParamMounter, MounterNFS)
+			return errorf(codes.FailedPrecondition, "no cairn daemon serves FUSE mounts on node %s (start the plugin with --daemon, or use %s=%s)", n.opts.NodeID, ParamMounter, MounterNFS)
 		}
 		if err := n.opts.FUSE.Publish(ctx, pub.Volume, pub.Target, pub.ReadOnly); err != nil {
 			return statusError(err)
@@ -326,7 +327,7 @@ func (n *Node) NodeGetStorageHealth(ctx context.Context, _ *csi.NodeGetStorageHe
 	if n.opts.FUSE != nil {
 		if err := n.opts.FUSE.Check(ctx); err != nil {
 			resp.BackendHealth = append(resp.BackendHealth, &csi.NodeGetStorageHealthResponse_StorageBackendHealth{
-				Status: csi.StorageHealthErrorType_STORAGE_UNREACHABLE, Reason: "HostUnreachable", Message: err.Error()})
+				Status: csi.StorageHealthErrorType_STORAGE_UNREACHABLE, Reason: "DaemonUnreachable", Message: err.Error()})
 		}
 	}
 	return resp, nil

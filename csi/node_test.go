@@ -65,17 +65,17 @@ func TestPublishRWX(t *testing.T) {
 	}
 }
 
-// TestUnpublishKilledHost kills the process serving the FUSE mount: the
+// TestUnpublishKilledDaemon kills the daemon serving the FUSE mount: the
 // mount is dead (ENOTCONN), unpublishing it still succeeds, and the next
-// publish starts a new host.
-func TestUnpublishKilledHost(t *testing.T) {
+// publish starts a new daemon.
+func TestUnpublishKilledDaemon(t *testing.T) {
 	e := newEnv(t)
 	v := e.createVolume("pvc-killed", 64<<20, nil)
 	target := filepath.Join(e.dir, "pod")
 	e.publish(v.VolumeId, target, false)
 	write(t, filepath.Join(target, "f"), "before the kill")
-	old := e.hostPID()
-	e.killHost(syscall.SIGKILL)
+	old := e.daemonPID()
+	e.killDaemon(syscall.SIGKILL)
 	if _, err := os.Stat(filepath.Join(target, "f")); !deadErr(err) {
 		t.Fatalf("stat in a mount whose server was killed: %v, want ENOTCONN, ECONNABORTED or EIO", err)
 	}
@@ -92,34 +92,34 @@ func TestUnpublishKilledHost(t *testing.T) {
 	}
 	e.publish(v.VolumeId, target, false)
 	expect(t, filepath.Join(target, "f"), "before the kill")
-	if pid := e.hostPID(); pid == old {
-		t.Errorf("host pid %d: want a new host", pid)
+	if pid := e.daemonPID(); pid == old {
+		t.Errorf("daemon pid %d: want a new daemon", pid)
 	}
 	e.unpublish(v.VolumeId, target)
 }
 
 // TestPluginRestart stops the plugin: the mount keeps serving; a new
-// plugin keeps the live mount. Then the host dies while no plugin runs:
-// the next plugin re-attaches the publication with a new host.
+// plugin keeps the live mount. Then the daemon dies while no plugin runs:
+// the next plugin re-attaches the publication with a new daemon.
 func TestPluginRestart(t *testing.T) {
 	e := newEnv(t)
 	v := e.createVolume("pvc-restart", 64<<20, nil)
 	target := filepath.Join(e.dir, "pod")
 	e.publish(v.VolumeId, target, false)
 	write(t, filepath.Join(target, "a"), "one")
-	pid := e.hostPID()
+	pid := e.daemonPID()
 
 	e.stopPlugin()
 	write(t, filepath.Join(target, "b"), "written while the plugin is down")
 	expect(t, filepath.Join(target, "a"), "one")
 	e.startPlugin()
-	if got := e.hostPID(); got != pid {
-		t.Errorf("host pid %d after a plugin restart, want %d", got, pid)
+	if got := e.daemonPID(); got != pid {
+		t.Errorf("daemon pid %d after a plugin restart, want %d", got, pid)
 	}
 	expect(t, filepath.Join(target, "b"), "written while the plugin is down")
 
 	e.stopPlugin()
-	e.killHost(syscall.SIGKILL)
+	e.killDaemon(syscall.SIGKILL)
 	var st unix.Statfs_t
 	if err := unix.Statfs(target, &st); !deadErr(err) {
 		t.Fatalf("stat of a dead mount: %v", err)
@@ -130,16 +130,16 @@ func TestPluginRestart(t *testing.T) {
 	e.unpublish(v.VolumeId, target)
 }
 
-// TestProbe reports a healthy plugin, restarting a dead host.
+// TestProbe reports a healthy plugin, restarting a dead daemon.
 func TestProbe(t *testing.T) {
 	e := newEnv(t)
 	if _, err := e.id.Probe(context.Background(), &csipb.ProbeRequest{}); err != nil {
 		t.Fatal(err)
 	}
-	e.killHost(syscall.SIGKILL)
+	e.killDaemon(syscall.SIGKILL)
 	resp, err := e.id.Probe(context.Background(), &csipb.ProbeRequest{})
 	if err != nil || !resp.GetReady().GetValue() {
-		t.Fatalf("probe after the host died: %v %v", resp, err)
+		t.Fatalf("probe after the daemon died: %v %v", resp, err)
 	}
 	info, err := e.node.NodeGetInfo(context.Background(), &csipb.NodeGetInfoRequest{})
 	if err != nil || info.GetAccessibleTopology().GetSegments()["topology.csi.cairn-storage.io/zone"] != e.zone {

@@ -7,7 +7,7 @@ import (
 	"github.com/kubernetes-csi/csi-test/v5/pkg/sanity"
 )
 
-// TestSanity runs csi-sanity against the real plugin: a spawned host
+// TestSanity runs csi-sanity against the real plugin: a started daemon
 // owning a real data directory, real cairn volumes and snapshots, real
 // FUSE mounts.
 //

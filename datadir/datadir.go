@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/cairn-storage/cairn/chunks"
 	"github.com/cairn-storage/cairn/fs"
@@ -51,6 +52,10 @@ type Options struct {
 	OpenChunks func(local *chunks.Local) (Backend, error)
 	// NoLocal skips the local chunk store: a gateway holds no chunks.
 	NoLocal bool
+	// LockWait bounds how long Open waits while another process holds
+	// the data directory (it may be stopping) before failing with an
+	// error naming it. 0 means DefaultLockWait; negative, no waiting.
+	LockWait time.Duration
 }
 
 // Backend is the chunk store OpenChunks makes of the local one: a
@@ -123,8 +128,8 @@ func Open(dir string, opts Options) (d *Data, err error) {
 	undo = append(undo, closeKV)
 	var store chunks.Store
 	if !opts.NoLocal {
-		if d.Local, err = chunks.OpenLocal(dir, chunks.LocalOptions{Logger: opts.Logger}); err != nil {
-			return nil, fmt.Errorf("open chunk store in %s: %w", dir, err)
+		if d.Local, err = openLocal(dir, opts); err != nil {
+			return nil, err
 		}
 		undo = append(undo, d.Local.Close)
 		store = d.Local
@@ -167,11 +172,31 @@ func openKV(dir string, opts Options) (meta.KV, func() error, error) {
 	if opts.OpenKV != nil {
 		return opts.OpenKV()
 	}
-	kv, err := badgerkv.Open(filepath.Join(dir, "meta"), badgerkv.Options{Logger: opts.Logger})
+	metaDir := filepath.Join(dir, "meta")
+	owner := func() int { return badgerkv.Owner(metaDir) }
+	var kv *badgerkv.KV
+	err := waitUnlocked(dir, opts, owner, func() (err error) {
+		kv, err = badgerkv.Open(metaDir, badgerkv.Options{Logger: opts.Logger})
+		return err
+	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("open metadata in %s: %w", dir, err)
 	}
 	return kv, kv.Close, nil
+}
+
+func openLocal(dir string, opts Options) (*chunks.Local, error) {
+	var l *chunks.Local
+	// The chunk store records no owner; and once this process holds the
+	// metadata store, that store's record names this process.
+	err := waitUnlocked(dir, opts, nil, func() (err error) {
+		l, err = chunks.OpenLocal(dir, chunks.LocalOptions{Logger: opts.Logger})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open chunk store in %s: %w", dir, err)
+	}
+	return l, nil
 }
 
 // Close flushes and syncs everything, then closes the stores: the cache

@@ -1,3 +1,7 @@
+//go:build linux
+
+// A tmpfs mount(2) with size= is Linux's.
+
 package fs
 
 import (

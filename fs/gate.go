@@ -26,10 +26,15 @@ func (v *Volume) hold() func() {
 	return v.gate.RUnlock
 }
 
-// writable refuses changes to a read-only volume (a snapshot's view).
+// writable refuses changes to a read-only volume: a snapshot's view, or
+// a volume configured read-only.
 func (v *Volume) writable() error {
-	if v.Info().Hidden {
-		return fmt.Errorf("volume %q is a read-only snapshot view: %w", v.Info().Name, syscall.EROFS)
+	info := v.Info()
+	if info.Hidden {
+		return fmt.Errorf("volume %q is a read-only snapshot view: %w", info.Name, syscall.EROFS)
+	}
+	if info.ReadOnly {
+		return fmt.Errorf("volume %q is read-only: %w", info.Name, syscall.EROFS)
 	}
 	return nil
 }

@@ -23,6 +23,8 @@ type VolumeConfig struct {
 	Replicas int `json:"replicas,omitempty"`
 	// Labels are free-form key/value pairs (e.g. set by the CSI driver).
 	Labels map[string]string `json:"labels,omitempty"`
+	// ReadOnly refuses every change to the volume (EROFS).
+	ReadOnly bool `json:"read_only,omitempty"`
 }
 
 // VolumeInfo describes a volume.

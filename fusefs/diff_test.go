@@ -1,3 +1,5 @@
+//go:build linux
+
 package fusefs
 
 import (
@@ -175,7 +177,7 @@ func (df *differ) stateOf(side int, rel string) state {
 	if err := unix.Lstat(p, &st); err != nil {
 		return state{errno: errnoOf(err)}
 	}
-	s := state{mode: st.Mode, nlink: st.Nlink, uid: st.Uid, gid: st.Gid}
+	s := state{mode: st.Mode, nlink: uint64(st.Nlink), uid: st.Uid, gid: st.Gid} // Nlink is uint32 on arm64
 	switch st.Mode & syscall.S_IFMT {
 	case syscall.S_IFREG:
 		s.size = st.Size

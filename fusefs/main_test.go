@@ -1,3 +1,9 @@
+//go:build linux
+
+// The tests need Linux's FUSE, and several compare the mount with what
+// Linux file systems do (fallocate, renameat2, lazy unmounts, permission
+// rules), so they are built on Linux only.
+
 package fusefs
 
 import (

@@ -159,10 +159,9 @@ func (m *mount) mountOptions() *fuse.MountOptions {
 		DirectMount:   root,
 		Debug:         m.opts.Debug,
 		Logger:        slog.NewLogLogger(m.log.Handler(), fuseLogLevel(m.opts.Debug)),
-		// fs clears set-user-ID and set-group-ID itself on write,
-		// truncate and chown; without this the kernel would do it with
-		// a SETATTR from the writer, which fs refuses to non-owners.
-		ExtraCapabilities: fuse.CAP_HANDLE_KILLPRIV_V2,
+		// fs clears set-user-ID and set-group-ID itself where the
+		// kernel lets it: see osCapabilities.
+		ExtraCapabilities: osCapabilities,
 	}
 	if m.opts.ReadOnly {
 		o.Options = append(o.Options, "ro")

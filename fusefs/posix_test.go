@@ -1,3 +1,7 @@
+//go:build linux
+
+// go-fuse's posixtest uses O_DIRECT, which macOS lacks.
+
 package fusefs
 
 import (

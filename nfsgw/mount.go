@@ -124,6 +124,7 @@ func (s *Server) mount(ctx context.Context, rq *request, dirpath string) ([]byte
 	if !a.IsDir() {
 		return nil, fmt.Errorf("mount path %q: %w", dirpath, syscall.ENOTDIR)
 	}
+	s.clients.seen(rq.client, exp.Volume)
 	return s.handles.encode(fileID{Vol: exp.id, Ino: a.Ino, Gen: a.Gen}), nil
 }
 

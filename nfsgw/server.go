@@ -25,6 +25,7 @@ type Server struct {
 	exports *exportTable
 	files   *openFiles
 	mounts  *mountTable
+	clients *clientTable
 	metrics *metrics
 
 	// verf is the write verifier: a boot nonce, so that clients resend
@@ -71,6 +72,7 @@ func New(fsys *fs.FS, cfg Config) (*Server, error) {
 		handles:   newHandleCodec(cfg.Secret),
 		exports:   newExportTable(fsys, cfg.Exports, cfg.Snapshots),
 		mounts:    &mountTable{},
+		clients:   newClientTable(),
 		metrics:   m,
 		ctx:       ctx,
 		cancel:    cancel,

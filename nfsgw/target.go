@@ -54,6 +54,7 @@ func (s *Server) resolve(ctx context.Context, rq *request, fh []byte) (*target, 
 			"client", rq.client.String(), "volume", exp.Volume)
 		return nil, fmt.Errorf("client %s: %w", rq.client, syscall.EACCES)
 	}
+	s.clients.seen(rq.client, exp.mounted())
 	if id.Kind == kindSnapDir {
 		if !s.exports.hasSnapDir(exp) {
 			return nil, fmt.Errorf("volume %q has no .snapshots: %w", exp.Volume, syscall.ESTALE)

@@ -16,6 +16,9 @@ type CreateOptions struct {
 	PreHook string
 	// PostHook runs after the cut, even when the cut failed.
 	PostHook string
+	// Hooks are hooks the caller ran itself (the CLI runs them in the
+	// user's environment, see RunHooks), recorded before those run here.
+	Hooks []HookRun
 	// Labels are stored with the snapshot.
 	Labels map[string]string
 }
@@ -41,76 +44,85 @@ func (m *Manager) Create(ctx context.Context, volume, name string, opts CreateOp
 // VOLUME@group, all marked as members of group. The hooks run once for
 // the group. Either every snapshot is recorded or none is.
 func (m *Manager) CreateGroup(ctx context.Context, group string, vols []string, opts CreateOptions) ([]Snapshot, error) {
-	if len(vols) == 0 {
-		return nil, fmt.Errorf("group snapshot %q: no volumes: %w", group, ErrInvalid)
-	}
 	return m.create(ctx, vols, group, group, opts)
 }
 
-func (m *Manager) create(ctx context.Context, names []string, name, group string, opts CreateOptions) ([]Snapshot, error) {
+// CheckCreate reports the error Create (or CreateGroup, with several
+// volumes) would fail with before cutting: a bad name, a volume missing
+// or listed twice, a snapshot of that name already there. A caller that
+// runs hooks itself checks first, so bad input runs no hook.
+func (m *Manager) CheckCreate(ctx context.Context, vols []string, name string) error {
+	if len(vols) == 0 {
+		return fmt.Errorf("snapshot %q: no volumes: %w", name, ErrInvalid)
+	}
 	if err := CheckName(name); err != nil {
-		return nil, err
+		return err
 	}
 	seen := map[string]bool{}
-	for _, v := range names {
+	for _, v := range vols {
+		if err := fs.CheckVolumeName(v); err != nil {
+			return err
+		}
 		if seen[v] {
-			return nil, fmt.Errorf("volume %q listed twice: %w", v, ErrInvalid)
+			return fmt.Errorf("volume %q listed twice: %w", v, ErrInvalid)
 		}
 		seen[v] = true
 		info, err := m.fs.VolumeInfo(ctx, v)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if ok, err := m.exists(ctx, info.ID, name); err != nil {
-			return nil, err
+			return err
 		} else if ok {
-			return nil, fmt.Errorf("snapshot %s@%s: %w", v, name, ErrExists)
+			return fmt.Errorf("snapshot %s@%s: %w", v, name, ErrExists)
 		}
 	}
-	env := hookEnv{snapshot: name, volumes: names}
-	var hooks []HookRun
-	if opts.PreHook != "" {
-		h := m.runHook(ctx, "pre", opts.PreHook, env)
-		if h.Failed() {
-			return nil, fmt.Errorf("snapshot %s not taken: %w", name, hookError(h))
-		}
-		hooks = append(hooks, h)
+	return nil
+}
+
+func (m *Manager) create(ctx context.Context, names []string, name, group string, opts CreateOptions) ([]Snapshot, error) {
+	if err := m.CheckCreate(ctx, names, name); err != nil {
+		return nil, err
 	}
-	// refMu is held from the cut to the record: until the record exists,
-	// only refMu keeps a GC from sweeping tree nodes that the new snapshot
-	// shares with deleted ones.
-	m.refMu.RLock()
-	defer m.refMu.RUnlock()
-	recs, cutErr := m.cut(ctx, names, name, group)
-	if opts.PostHook != "" {
-		env.status = "ok"
-		if cutErr != nil {
-			env.status = "failed"
-		}
-		hooks = append(hooks, m.runHook(ctx, "post", opts.PostHook, env))
+	if err := checkHooks(opts.Hooks); err != nil {
+		return nil, err
 	}
-	if cutErr != nil {
-		err := fmt.Errorf("snapshot %s: %w", name, cutErr)
-		if len(hooks) > 0 && hooks[len(hooks)-1].Failed() && hooks[len(hooks)-1].Phase == "post" {
-			err = errors.Join(err, hookError(hooks[len(hooks)-1]))
+	var recs []Snapshot
+	locked := false
+	defer func() {
+		if locked {
+			m.refMu.RUnlock()
 		}
+	}()
+	hooks := CutHooks{Pre: opts.PreHook, Post: opts.PostHook, Snapshot: name, Volumes: names,
+		Shell: m.opts.Shell, Timeout: m.opts.HookTimeout, Logger: m.log}
+	ran, err := RunHooks(ctx, hooks, func([]HookRun) error {
+		// refMu is held from the cut to the record: until the record
+		// exists, only refMu keeps a GC from sweeping tree nodes that the
+		// new snapshot shares with deleted ones.
+		m.refMu.RLock()
+		locked = true
+		var cutErr error
+		if recs, cutErr = m.cut(ctx, names, name, group); cutErr != nil {
+			return fmt.Errorf("snapshot %s: %w", name, cutErr)
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, ErrPostHook) {
 		return nil, err
 	}
 	for i := range recs {
-		recs[i].Hooks = hooks
+		recs[i].Hooks = append(slices.Clone(opts.Hooks), ran...)
 		recs[i].Labels = maps.Clone(opts.Labels)
 	}
-	if err := m.record(ctx, recs); err != nil {
-		return nil, err
+	if rerr := m.record(ctx, recs); rerr != nil {
+		return nil, rerr
 	}
 	for _, s := range recs {
 		m.log.Info("snapshot created", "snapshot", s.Ref(), "root", s.Root.Node.String(),
 			"files", s.Usage.Inodes, "bytes", s.Usage.Bytes, "group", s.Group)
 	}
-	if h := hooks; len(h) > 0 && h[len(h)-1].Phase == "post" && h[len(h)-1].Failed() {
-		return recs, fmt.Errorf("%w: %w", ErrPostHook, hookError(h[len(h)-1]))
-	}
-	return recs, nil
+	return recs, err
 }
 
 // cut takes the snapshot of the volumes and returns their records (not

@@ -36,7 +36,7 @@ type Options struct {
 	// clients (the cluster's other processes) just before the cut; see
 	// fs.SnapshotOptions.
 	Freeze fs.Freezer
-	// HookTimeout bounds each hook; default 10 minutes.
+	// HookTimeout bounds each hook; default DefaultHookTimeout.
 	HookTimeout time.Duration
 	// Shell runs hooks as Shell -c CMD; default "sh".
 	Shell string
@@ -55,7 +55,7 @@ func (o *Options) setDefaults() {
 		o.Now = time.Now
 	}
 	if o.HookTimeout <= 0 {
-		o.HookTimeout = 10 * time.Minute
+		o.HookTimeout = DefaultHookTimeout
 	}
 	if o.Shell == "" {
 		o.Shell = "sh"

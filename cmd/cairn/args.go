@@ -26,8 +26,8 @@ func interspersed(app *cli.App, args []string) []string {
 			return args
 		}
 		i++
-		// A command runs itself unless a subcommand follows (`cairn csi
-		// --endpoint ...` against `cairn csi host ...`).
+		// A command runs itself unless a subcommand follows (`cairn
+		// snapshot schedule VOL` against `cairn snapshot create ...`).
 		if len(cmd.Subcommands) == 0 || i >= len(args) || findCommand(cmd.Subcommands, args[i]) == nil {
 			return reorder(args, i, cmd.Flags, app.Flags)
 		}

@@ -23,8 +23,8 @@ func TestInterspersed(t *testing.T) {
 		// A command with subcommands that runs itself.
 		{[]string{"cairn", "csi", "--endpoint", "unix:///s", "--cluster", "a:1"},
 			[]string{"cairn", "--cluster", "a:1", "csi", "--endpoint", "unix:///s"}},
-		{[]string{"cairn", "csi", "host", "--socket", "/s", "--tls-dir", "/p"},
-			[]string{"cairn", "--tls-dir", "/p", "csi", "host", "--socket", "/s"}},
+		{[]string{"cairn", "volume", "set", "v", "--quota", "1G", "--tls-dir", "/p"},
+			[]string{"cairn", "--tls-dir", "/p", "volume", "set", "--quota", "1G", "v"}},
 		// The server's own --tls-dir stays with it.
 		{[]string{"cairn", "server", "--tls-dir", "/p", "--join", "a"},
 			[]string{"cairn", "server", "--tls-dir", "/p", "--join", "a"}},

@@ -50,8 +50,23 @@ func clientFlags() []cli.Flag {
 	}
 }
 
-// clientMode reports whether the command runs as a cluster client.
-func clientMode(c *cli.Context) bool { return c.String("cluster") != "" && !isServer(c) }
+// clientMode reports whether the command runs as a cluster client: with
+// --cluster, a command (or a `cairn server`: a node daemon that is a
+// gateway of the cluster, as the CSI driver runs on every node) works on
+// the cluster instead of a data directory of its own.
+func clientMode(c *cli.Context) bool { return c.String("cluster") != "" }
+
+// clientBundle is the bundle of a cluster client: the global --tls-dir
+// (`cairn server` has a --tls-dir of its own, a storage node's bundle,
+// which would hide it).
+func clientBundle(c *cli.Context) string {
+	for _, ctx := range c.Lineage() {
+		if ctx.IsSet("tls-dir") {
+			return ctx.String("tls-dir")
+		}
+	}
+	return ""
+}
 
 func isServer(c *cli.Context) bool { return c.Command != nil && c.Command.Name == "server" }
 
@@ -60,15 +75,16 @@ func isServer(c *cli.Context) bool { return c.Command != nil && c.Command.Name =
 // and stops with the data, once.
 func clientOptions(c *cli.Context, opts datadir.Options) (datadir.Options, error) {
 	seeds := splitList(c.String("cluster"))
-	if c.String("tls-dir") == "" {
+	bundle := clientBundle(c)
+	if bundle == "" {
 		return opts, errors.New("--cluster needs --tls-dir: cluster traffic is authenticated (make a bundle with 'cairn cluster cert --node NAME')")
 	}
-	b, err := pki.LoadBundle(c.String("tls-dir"))
+	b, err := pki.LoadBundle(bundle)
 	if err != nil {
 		return opts, err
 	}
 	if b.GossipKey == nil {
-		return opts, fmt.Errorf("--tls-dir %s has no gossip.key: a --cluster client joins the gossip; issue a node bundle with 'cairn cluster cert --node NAME'", c.String("tls-dir"))
+		return opts, fmt.Errorf("--tls-dir %s has no gossip.key: a --cluster client joins the gossip; issue a node bundle with 'cairn cluster cert --node NAME'", bundle)
 	}
 	var (
 		node     *cluster.Node
@@ -88,6 +104,7 @@ func clientOptions(c *cli.Context, opts datadir.Options) (datadir.Options, error
 		if node, err = startClient(c, b, seeds); err != nil {
 			return nil, nil, err
 		}
+		setClusterNode(c, node)
 		kv, closeKV, err := openClusterKV(c, node, b)
 		if err != nil {
 			return nil, nil, errors.Join(err, stop())

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,8 +14,11 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/cairn-storage/cairn/cluster/pki"
+	"github.com/cairn-storage/cairn/control"
 	"github.com/cairn-storage/cairn/csi"
-	"github.com/cairn-storage/cairn/csi/host"
+	"github.com/cairn-storage/cairn/csi/apibackend"
+	"github.com/cairn-storage/cairn/csi/plugin"
 	"github.com/cairn-storage/cairn/datadir"
 )
 
@@ -28,11 +30,12 @@ func csiFlags() []cli.Flag {
 		&cli.StringFlag{Name: "node-id", Usage: "this node's name, as the CO knows it", EnvVars: []string{"KUBE_NODE_NAME", "CAIRN_NODE_ID"}, Value: hostname},
 		&cli.StringFlag{Name: "zone", Usage: "topology zone reported by NodeGetInfo (" + csi.TopologyKey + ")", EnvVars: []string{"CAIRN_ZONE"}},
 		&cli.StringFlag{Name: "mode", Usage: "services to serve: all, controller or node", Value: "all", EnvVars: []string{"CAIRN_CSI_MODE"}},
-		&cli.StringFlag{Name: "data", Usage: "data directory the host opens (default: the global --data)", EnvVars: []string{datadir.EnvVar}},
-		&cli.StringFlag{Name: "state-dir", Usage: "where the node records its publications and a started host its socket and log", Value: defaultStateDir(), EnvVars: []string{"CAIRN_CSI_STATE"}},
-		&cli.StringFlag{Name: "host", Usage: "endpoint of the cairn host: unix:///PATH or tcp://HOST:PORT; \"none\" for a node without FUSE (NFS only)", DefaultText: "unix://STATE-DIR/host.sock", EnvVars: []string{"CAIRN_CSI_HOST"}},
-		&cli.StringFlag{Name: "host-token-file", Usage: "file holding the bearer token of a TCP host", EnvVars: []string{"CAIRN_CSI_HOST_TOKEN_FILE"}},
-		&cli.BoolFlag{Name: "spawn-host", Usage: "start a host for --data when none answers on a unix --host", Value: true, EnvVars: []string{"CAIRN_CSI_SPAWN_HOST"}},
+		&cli.StringFlag{Name: "data", Usage: "data directory of the node daemon (default: the global --data)", EnvVars: []string{datadir.EnvVar}},
+		&cli.StringFlag{Name: "state-dir", Usage: "where the node records its publications, and a daemon it started its output", Value: defaultStateDir(), EnvVars: []string{"CAIRN_CSI_STATE"}},
+		&cli.StringFlag{Name: "daemon", Usage: "control API of the node daemon (cairn server): unix:///PATH or tcp://HOST:PORT; \"none\" for a node without FUSE (NFS only)", DefaultText: "unix://DATA/" + control.SocketName, EnvVars: []string{"CAIRN_CSI_DAEMON"}},
+		&cli.StringFlag{Name: "daemon-token-file", Usage: "file holding the bearer token of a TCP daemon", EnvVars: []string{"CAIRN_CSI_DAEMON_TOKEN_FILE"}},
+		&cli.StringFlag{Name: "daemon-tls-dir", Usage: "bundle of the cluster CA (ca.crt, node.crt, node.key) to call a TCP daemon with mutual TLS", EnvVars: []string{"CAIRN_CSI_DAEMON_TLS_DIR"}},
+		&cli.BoolFlag{Name: "spawn-daemon", Usage: "start `cairn server` for --data when no daemon answers on a unix --daemon", Value: true, EnvVars: []string{"CAIRN_CSI_SPAWN_DAEMON"}},
 		&cli.DurationFlag{Name: "repair-interval", Usage: "how often the node re-attaches dead or missing mounts", Value: 30 * time.Second},
 		&cli.StringFlag{Name: "driver-name", Usage: "CSI driver name", Value: csi.DriverName, Hidden: true},
 	}
@@ -52,14 +55,14 @@ func csiCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "csi",
 		Usage: "serve the Kubernetes CSI plugin (controller, node, or both) on --endpoint",
-		Description: "The plugin forwards the controller's calls to a cairn host and publishes\n" +
-			"volumes at target paths through FUSE mounts that the host serves (or from a\n" +
-			"cairn NFS gateway, mounter: nfs). The host is the one process that owns the\n" +
-			"data directory; with --spawn-host the plugin starts it when none answers, in\n" +
-			"its own session, so mounts outlive a plugin restart. See `cairn csi host`.",
-		Flags:       csiFlags(),
-		Action:      runCSI,
-		Subcommands: []*cli.Command{csiHostCommand()},
+		Description: "The plugin is a client of the node daemon (cairn server), the one process\n" +
+			"that owns the data: the controller creates volumes and snapshots through its\n" +
+			"control API, and the node publishes volumes at target paths through FUSE\n" +
+			"mounts the daemon serves (or from a cairn NFS gateway, mounter: nfs). With\n" +
+			"--spawn-daemon the plugin starts the daemon when none answers, in its own\n" +
+			"session, so mounts outlive a plugin restart.",
+		Flags:  csiFlags(),
+		Action: runCSI,
 	}
 }
 
@@ -73,6 +76,19 @@ func dataDirFlag(c *cli.Context) string {
 	return datadir.Default()
 }
 
+// csiModes reads --mode: whether to serve the controller and the node.
+func csiModes(mode string) (ctrl, node bool, err error) {
+	switch mode {
+	case "all":
+		return true, true, nil
+	case "controller":
+		return true, false, nil
+	case "node":
+		return false, true, nil
+	}
+	return false, false, fmt.Errorf("--mode %q: want all, controller or node", mode)
+}
+
 func runCSI(c *cli.Context) error {
 	if c.NArg() > 0 {
 		return fmt.Errorf("csi: unexpected argument %q (see --help)", c.Args().First())
@@ -80,141 +96,90 @@ func runCSI(c *cli.Context) error {
 	if c.String("endpoint") == "" {
 		return errors.New("csi: --endpoint is required (e.g. unix:///csi/csi.sock)")
 	}
-	var ctrl, node bool
-	switch c.String("mode") {
-	case "all":
-		ctrl, node = true, true
-	case "controller":
-		ctrl = true
-	case "node":
-		node = true
-	default:
-		return fmt.Errorf("--mode %q: want all, controller or node", c.String("mode"))
+	ctrl, node, err := csiModes(c.String("mode"))
+	if err != nil {
+		return err
 	}
-	state := c.String("state-dir")
-	hostEP := c.String("host")
-	if hostEP == "" {
-		hostEP = "unix://" + filepath.Join(state, "host.sock")
-	}
-	cfg := host.PluginConfig{
+	cfg := plugin.Config{
 		Endpoint: c.String("endpoint"), Name: c.String("driver-name"), Version: version(),
 		NodeID: c.String("node-id"), Zone: c.String("zone"), Controller: ctrl, Node: node,
-		StateDir: state, RepairInterval: c.Duration("repair-interval"), Logger: slog.Default(),
+		StateDir: c.String("state-dir"), RepairInterval: c.Duration("repair-interval"), Logger: slog.Default(),
 	}
-	if hostEP != "none" {
-		cfg.Host = host.ClientConfig{Endpoint: hostEP}
-		if f := c.String("host-token-file"); f != "" {
-			b, err := os.ReadFile(f)
-			if err != nil {
-				return fmt.Errorf("--host-token-file: %w", err)
-			}
-			cfg.Host.Token = strings.TrimSpace(string(b))
-		}
-		if c.Bool("spawn-host") && strings.HasPrefix(hostEP, "unix:") {
-			exe, err := os.Executable()
-			if err != nil {
-				return err
-			}
-			cmd := []string{exe, "--log-level", c.String("log-level")}
-			if addr := c.String("cluster"); addr != "" {
-				// The host is the cluster client; the plugin only forwards.
-				cmd = append(cmd, "--cluster", addr, "--tls-dir", c.String("tls-dir"))
-				if c.IsSet("meta") {
-					cmd = append(cmd, "--meta", c.String("meta"))
-				}
-			}
-			cfg.Host.Spawn = &host.SpawnConfig{
-				Command: append(cmd, "csi", "host", "--node-id", cfg.NodeID),
-				DataDir: dataDirFlag(c), StateDir: state,
-			}
-		}
+	if cfg.Daemon, err = csiDaemon(c); err != nil {
+		return err
 	}
 	ctx, stop := signal.NotifyContext(c.Context, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	p, err := host.StartPlugin(ctx, cfg)
+	p, err := plugin.Start(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	select {
 	case <-ctx.Done():
-		slog.Info("csi: stopping the plugin (the host and its mounts keep running)")
+		slog.Info("csi: stopping the plugin (the daemon and its mounts keep running)")
 	case <-p.Done():
 	}
 	return p.Stop()
 }
 
-func csiHostCommand() *cli.Command {
-	hostname, _ := os.Hostname()
-	flags := []cli.Flag{
-		&cli.StringFlag{Name: "data", Usage: "data directory to own (default: the global --data)", EnvVars: []string{datadir.EnvVar}},
-		&cli.StringFlag{Name: "socket", Usage: "unix socket to serve on", Value: filepath.Join(defaultStateDir(), "host.sock"), EnvVars: []string{"CAIRN_CSI_HOST_SOCKET"}},
-		&cli.StringFlag{Name: "listen", Usage: "also serve the controller on tcp://HOST:PORT (needs --token-file)", EnvVars: []string{"CAIRN_CSI_HOST_LISTEN"}},
-		&cli.StringFlag{Name: "token-file", Usage: "file holding the bearer token TCP clients must send", EnvVars: []string{"CAIRN_CSI_HOST_TOKEN_FILE"}},
-		&cli.StringFlag{Name: "node-id", Usage: "this node's name", EnvVars: []string{"KUBE_NODE_NAME", "CAIRN_NODE_ID"}, Value: hostname},
-		&cli.BoolFlag{Name: "serve-nfs", Usage: "also serve every volume over NFSv3 (see --nfs-listen)", EnvVars: []string{"CAIRN_CSI_HOST_NFS"}},
+// csiDaemon reads how to reach (and start) the node daemon; a zero
+// Config for --daemon none.
+func csiDaemon(c *cli.Context) (apibackend.Config, error) {
+	ep := c.String("daemon")
+	if ep == "" {
+		ep = "unix://" + control.SocketPath(dataDirFlag(c))
 	}
-	flags = append(flags, nfsFlags()...)
-	for _, f := range mountFlags() {
-		if f.Names()[0] != "read-only" { // set per mount
-			flags = append(flags, f)
-		}
+	if ep == "none" {
+		return apibackend.Config{}, nil
 	}
-	flags = append(flags, observabilityFlags()...)
-	return &cli.Command{
-		Name:  "host",
-		Usage: "own a data directory for the CSI plugin: serve its controller and FUSE mounts",
-		Description: "host opens the data directory (only one process may) and serves on --socket\n" +
-			"the CSI controller over it and the FUSE mounts the node plugin asks for. It\n" +
-			"runs until SIGINT or SIGTERM, then unmounts and flushes. The plugin starts it\n" +
-			"itself (--spawn-host); run it yourself to keep it apart from the plugin.",
-		Flags:  flags,
-		Action: runCSIHost,
-	}
-}
-
-func runCSIHost(c *cli.Context) error {
-	stopObs, err := startDaemon(c)
-	if err != nil {
-		return err
-	}
-	defer stopObs()
-	cfg := host.Config{
-		DataDir: dataDirFlag(c), Socket: c.String("socket"), Listen: c.String("listen"),
-		NodeID: c.String("node-id"), Mount: mountOptions(c), Version: version(), Logger: slog.Default(),
-	}
-	dopts, err := dataOptions(c)
-	if err != nil {
-		return err
-	}
-	cfg.Data = dopts
-	if f := c.String("token-file"); f != "" {
+	cfg := apibackend.Config{Endpoint: ep}
+	if f := c.String("daemon-token-file"); f != "" {
 		b, err := os.ReadFile(f)
 		if err != nil {
-			return fmt.Errorf("--token-file: %w", err)
+			return cfg, fmt.Errorf("--daemon-token-file: %w", err)
 		}
 		cfg.Token = strings.TrimSpace(string(b))
 	}
-	if c.Bool("serve-nfs") {
-		cfg.Extra = func(ctx context.Context, d *datadir.Data) (func() error, error) {
-			srv, err := newNFSServer(c, d)
-			if err != nil {
-				return nil, err
-			}
-			go func() {
-				if err := srv.ListenAndServe(); err != nil && ctx.Err() == nil {
-					slog.Error("nfs gateway stopped", "err", err)
-				}
-			}()
-			return srv.Close, nil
+	if dir := c.String("daemon-tls-dir"); dir != "" {
+		b, err := pki.LoadBundle(dir)
+		if err != nil {
+			return cfg, fmt.Errorf("--daemon-tls-dir: %w", err)
 		}
+		cfg.TLS = b.ClientTLS()
 	}
-	ctx, stop := signal.NotifyContext(c.Context, syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	err = host.Run(ctx, cfg)
-	if errors.Is(err, context.Canceled) {
-		return nil
+	if c.Bool("spawn-daemon") && strings.HasPrefix(ep, "unix:") {
+		spawn, err := csiSpawn(c)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Spawn = spawn
 	}
-	return err
+	return cfg, nil
+}
+
+// csiSpawn says how to start the node daemon: `cairn server` on --data
+// (or, with --cluster, as a client of the cluster), without NFS (the
+// node mounts through FUSE) and without creating a volume (the CSI
+// controller makes them). A client of a cluster takes no scheduled
+// snapshots: the cluster's servers do.
+func csiSpawn(c *cli.Context) (*apibackend.SpawnConfig, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	cmd := []string{exe, "--log-level", c.String("log-level")}
+	if c.Bool("log-json") {
+		cmd = append(cmd, "--log-json")
+	}
+	args := []string{"--no-nfs", "--volume="}
+	if addr := c.String("cluster"); addr != "" {
+		cmd = append(cmd, "--cluster", addr, "--tls-dir", c.String("tls-dir"))
+		args = append(args, "--no-snapshot-scheduler")
+	}
+	if c.IsSet("meta") {
+		cmd = append(cmd, "--meta", c.String("meta"))
+	}
+	return &apibackend.SpawnConfig{Command: cmd, DataDir: dataDirFlag(c), StateDir: c.String("state-dir"), Args: args}, nil
 }
 
 // version is the version the plugin reports: the main module's, if the

@@ -7,8 +7,10 @@ import (
 
 	"github.com/dustin/go-humanize"
 	"github.com/urfave/cli/v2"
+	"google.golang.org/protobuf/types/known/durationpb"
 
-	"github.com/cairn-storage/cairn/datadir"
+	cairnv1 "github.com/cairn-storage/cairn/api/cairn/v1"
+	"github.com/cairn-storage/cairn/control/client"
 	"github.com/cairn-storage/cairn/snapshots"
 )
 
@@ -34,36 +36,38 @@ func gc(c *cli.Context) error {
 	if grace <= 0 {
 		return fmt.Errorf("gc: --grace %s: want a positive duration", grace)
 	}
-	return withManager(c, func(d *datadir.Data, m *snapshots.Manager) error {
-		phases := map[string]*progress{}
-		names := map[string]string{"mark": "gc: marking snapshots", "scan": "gc: scanning chunks", "sweep": "gc: sweeping"}
-		rep, err := m.GC(c.Context, snapshots.GCOptions{
-			Grace:  grace,
-			DryRun: c.Bool("dry-run"),
-			Progress: func(p snapshots.GCProgress) {
-				pr := phases[p.Phase]
-				if pr == nil {
-					pr = newProgress(names[p.Phase])
-					phases[p.Phase] = pr
-				}
-				pr.update(int(p.Done), int(max(p.Total, p.Done)))
-			},
-		})
+	req := &cairnv1.GCRequest{Grace: durationpb.New(grace), DryRun: c.Bool("dry-run")}
+	return withAPI(c, func(api *client.Client) error {
+		rep, err := runGC(c, api, req)
 		if err != nil {
 			return err
 		}
 		if c.Bool("json") {
-			return printJSON(rep)
+			return printProto(rep)
 		}
 		verb := "deleted"
-		if rep.DryRun {
+		if rep.GetDryRun() {
 			verb = "would delete"
 		}
 		fmt.Fprintf(os.Stderr, "gc: %d snapshots and the live volumes reference %d chunks; %d chunks stored\n",
-			rep.Snapshots, rep.Marked, rep.Scanned)
+			rep.GetSnapshots(), rep.GetMarked(), rep.GetScanned())
 		fmt.Printf("gc: %s %d chunks, %s (%s on disk); kept %d unreferenced chunks younger than %s; %s\n",
-			verb, rep.Swept, humanize.IBytes(uint64(rep.SweptBytes)), humanize.IBytes(uint64(rep.SweptStored)),
-			rep.Young, grace, rep.Duration.Round(time.Millisecond))
+			verb, rep.GetSwept(), humanize.IBytes(uint64(rep.GetSweptBytes())), humanize.IBytes(uint64(rep.GetSweptStored())),
+			rep.GetYoung(), grace, rep.GetDuration().AsDuration().Round(time.Millisecond))
 		return nil
 	})
+}
+
+// gcPhases are the progress lines of a collection's phases.
+var gcPhases = map[string]string{"mark": "gc: marking snapshots", "scan": "gc: scanning chunks", "sweep": "gc: sweeping"}
+
+// runGC runs a collection, showing its progress on stderr, and returns
+// its report.
+func runGC(c *cli.Context, api *client.Client, req *cairnv1.GCRequest) (*cairnv1.GCReport, error) {
+	stream, err := api.Maintenance.GC(c.Context, req)
+	if err != nil {
+		return nil, err
+	}
+	// The stream's errors stay unwrapped: withAPI shows a status's message as is.
+	return untilReport(stream, (*cairnv1.GCResponse).GetReport, phaseProgress(gcPhases))
 }

@@ -105,7 +105,7 @@ func k8sSpec(c *cli.Context) error {
 }
 
 // k8sPKI issues the cluster's credentials for cfg's server pods and CSI
-// hosts, with the CA in caDir (made there if it holds none) or a new
+// daemons, with the CA in caDir (made there if it holds none) or a new
 // one whose key is not kept.
 func k8sPKI(caDir string, cfg deploy.Config) (*deploy.PKI, error) {
 	var ca *pki.CA
@@ -145,7 +145,7 @@ func k8sPKI(caDir string, cfg deploy.Config) (*deploy.PKI, error) {
 	}
 	cert, k, err := ca.Issue(deploy.ClientBundle, pki.KindNode, nil)
 	if err != nil {
-		return nil, fmt.Errorf("certificate of the CSI hosts: %w", err)
+		return nil, fmt.Errorf("certificate of the CSI daemons: %w", err)
 	}
 	creds.Client = deploy.Bundle{Cert: cert, Key: k}
 	return creds, nil

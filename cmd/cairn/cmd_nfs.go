@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/urfave/cli/v2"
 
+	"github.com/cairn-storage/cairn/control"
 	"github.com/cairn-storage/cairn/datadir"
 	"github.com/cairn-storage/cairn/nfsgw"
 )
@@ -46,7 +47,7 @@ func serveNFSCommand(c *cli.Context) error {
 	}
 	defer stopObs()
 	return withData(c, func(d *datadir.Data) error {
-		srv, err := newNFSServer(c, d)
+		srv, err := newNFSServer(c, d, control.NewSnapshotViews(d.FS, snapshotManager(d)))
 		if err != nil {
 			return err
 		}
@@ -55,7 +56,7 @@ func serveNFSCommand(c *cli.Context) error {
 }
 
 // newNFSServer configures the gateway from the flags.
-func newNFSServer(c *cli.Context, d *datadir.Data) (*nfsgw.Server, error) {
+func newNFSServer(c *cli.Context, d *datadir.Data, views control.SnapshotViews) (*nfsgw.Server, error) {
 	fsys := d.FS
 	var exports []nfsgw.Export
 	for _, spec := range c.StringSlice("export") {
@@ -76,7 +77,7 @@ func newNFSServer(c *cli.Context, d *datadir.Data) (*nfsgw.Server, error) {
 		Registerer:     prometheus.DefaultRegisterer,
 		Addr:           c.String("nfs-listen"),
 		PortmapperAddr: c.String("portmapper"),
-		Snapshots:      newDataSnapshots(d),
+		Snapshots:      views,
 	})
 	if err != nil {
 		return nil, err

@@ -1,20 +1,21 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"log/slog"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/cairn-storage/cairn/control"
 	"github.com/cairn-storage/cairn/datadir"
 	"github.com/cairn-storage/cairn/fs"
-	"github.com/cairn-storage/cairn/fusefs"
+	"github.com/cairn-storage/cairn/nfsgw"
 )
 
 func serverCommand() *cli.Command {
 	flags := []cli.Flag{
-		&cli.StringFlag{Name: "volume", Usage: "volume to create if missing and to mount with --mount", Value: "default"},
+		&cli.StringFlag{Name: "volume", Usage: "volume to create if missing and to mount with --mount (--volume= for none)", Value: "default"},
 		&cli.StringFlag{Name: "mount", Usage: "also mount --volume here through FUSE"},
 		&cli.BoolFlag{Name: "no-nfs", Usage: "do not serve NFS"},
 	}
@@ -24,6 +25,7 @@ func serverCommand() *cli.Command {
 	flags = append(flags, clusterFlags()...)
 	flags = append(flags, snapshotServerFlags()...)
 	flags = append(flags, etcdFlags()...)
+	flags = append(flags, apiFlags()...)
 	return &cli.Command{
 		Name:  "server",
 		Usage: "run a cairn node: the NFS gateway, and optionally a FUSE mount of one volume",
@@ -35,73 +37,114 @@ func serverCommand() *cli.Command {
 	}
 }
 
+// server runs the node until a signal, then logs "stopped" once every
+// store is closed and the data directory unlocked: a supervisor that sees
+// it may start the next server at once.
 func server(c *cli.Context) error {
-	stopObs, err := startDaemon(c)
-	if err != nil {
+	catchStop() // from here on a signal stops the server cleanly
+	if err := setMemoryLimit(c.String("memory-limit")); err != nil {
 		return err
 	}
-	defer stopObs()
-	return withData(c, func(d *datadir.Data) error {
-		name := c.String("volume")
-		if _, err := d.FS.CreateVolume(c.Context, name, fs.VolumeConfig{}); err != nil && !errors.Is(err, fs.ErrVolumeExists) {
-			return err
-		}
-		var stops []func() error
-		stopAll := func() error {
-			var errs []error
-			for i := len(stops) - 1; i >= 0; i-- {
-				errs = append(errs, stops[i]())
-			}
-			return errors.Join(errs...)
-		}
-		m := snapshotManager(d)
-		if err := m.Resume(c.Context); err != nil {
-			return err
-		}
-		stopSnap, err := startSnapshotServices(c.Context, m, c.String("receive"), c.Bool("no-snapshot-scheduler"))
+	var stopping time.Time
+	err := withData(c, func(d *datadir.Data) error {
+		// Metrics listen only once the data directory is ours and stop
+		// before it is released: a restart that waits for the directory
+		// then finds the port free.
+		stopObs, err := startObservability(c)
 		if err != nil {
 			return err
 		}
-		stops = append(stops, stopSnap)
-		if dir := c.String("mount"); dir != "" {
-			stop, err := mountForServer(c, d, name, dir)
-			if err != nil {
-				return err
-			}
-			stops = append(stops, stop)
-		}
-		idle := make(chan struct{})
-		serve := func() error { <-idle; return nil }
-		stops = append(stops, func() error { close(idle); return nil })
-		if !c.Bool("no-nfs") {
-			srv, err := newNFSServer(c, d)
-			if err != nil {
-				return errors.Join(err, stopAll())
-			}
-			serve = srv.ListenAndServe
-			stops = append(stops, srv.Close)
-		}
-		return runUntilSignal(c.Context, "server", serve, stopAll)
+		defer stopObs()
+		return serveNode(c, d, &stopping)
 	})
+	if err == nil && !stopping.IsZero() {
+		slog.Info("stopped", "what", "server", "took", time.Since(stopping).Round(time.Millisecond))
+	}
+	return err
 }
 
-// mountForServer mounts volume name at dir and returns how to unmount it.
-func mountForServer(c *cli.Context, d *datadir.Data, name, dir string) (func() error, error) {
-	vol, err := d.FS.OpenVolume(c.Context, name)
-	if err != nil {
-		return nil, err
+// serveNode creates the volume and serves the node until a signal: the
+// control API, the snapshot services, the --mount FUSE mount and NFS. It
+// sets *stopping when it starts to stop.
+func serveNode(c *cli.Context, d *datadir.Data, stopping *time.Time) error {
+	name := c.String("volume")
+	if name == "" && c.String("mount") != "" {
+		return errors.New("--mount needs --volume: the volume to mount")
 	}
-	opts := mountOptions(c)
-	opts.Sync = d.FS.Sync
-	opts.Snapshots = newVolumeSnapshots(d, name)
-	mt, err := fusefs.Mount(vol, dir, opts)
-	if err != nil {
-		return nil, errors.Join(err, vol.Close(c.Context))
+	if name != "" {
+		if _, err := d.FS.CreateVolume(c.Context, name, fs.VolumeConfig{}); err != nil && !errors.Is(err, fs.ErrVolumeExists) {
+			return err
+		}
 	}
-	slog.Info("mounted", "volume", name, "mountpoint", dir)
-	return func() error {
-		err := mt.Unmount()
-		mt.Wait()
-		return errors.Join(err, vol.Close(context.Background()))
-	}, nil
+	var stops []func() error
+	stopAll := func() error {
+		*stopping = time.Now()
+		var errs []error
+		for i := len(stops) - 1; i >= 0; i-- {
+			errs = append(errs, stops[i]())
+		}
+		return errors.Join(errs...)
+	}
+	m := snapshotManager(d)
+	if err := m.Resume(c.Context); err != nil {
+		return err
+	}
+	cfg := controlConfig(c, d, m, false)
+	nfs, err := nodeNFS(c, d, &cfg)
+	if err != nil {
+		return err
+	}
+	if nfs != nil {
+		cfg.NFS = nfsClients{srv: nfs}
+	}
+	if node := clusterNode(c); node != nil {
+		bundle := c.String("tls-dir")
+		if clientMode(c) {
+			bundle = clientBundle(c)
+		}
+		admin, err := newClusterAdmin(node, bundle)
+		if err != nil {
+			return err
+		}
+		stops = append(stops, admin.Close)
+		cfg.Cluster = admin
+	}
+	srv := control.New(cfg)
+	stops = append(stops, srv.Close) // unmount what the API mounted, after the API stopped
+	stopSnap, err := startSnapshotServices(c.Context, m, c.String("receive"), c.Bool("no-snapshot-scheduler"))
+	if err != nil {
+		return errors.Join(err, stopAll())
+	}
+	stops = append(stops, stopSnap)
+	if dir := c.String("mount"); dir != "" {
+		req, err := mountRequest(c, name, dir)
+		if err == nil {
+			_, err = srv.MountVolume(c.Context, req, control.OwnerServer)
+		}
+		if err != nil {
+			return errors.Join(err, stopAll())
+		}
+	}
+	stopAPI, err := serveAPI(c, srv)
+	if err != nil {
+		return errors.Join(err, stopAll())
+	}
+	stops = append(stops, stopAPI)
+	idle := make(chan struct{})
+	serve := func() error { <-idle; return nil }
+	stops = append(stops, func() error { close(idle); return nil })
+	if nfs != nil {
+		serve = nfs.ListenAndServe
+		stops = append(stops, nfs.Close)
+	}
+	return runUntilSignal(c.Context, "server", serve, stopAll)
+}
+
+// nodeNFS makes the node's NFS gateway (nil with --no-nfs), sharing the
+// snapshot views of the control server cfg describes.
+func nodeNFS(c *cli.Context, d *datadir.Data, cfg *control.Config) (*nfsgw.Server, error) {
+	if c.Bool("no-nfs") {
+		return nil, nil
+	}
+	return newNFSServer(c, d, control.NewSnapshotViews(cfg.FS, cfg.Snapshots))
 }

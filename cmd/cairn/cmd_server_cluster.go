@@ -113,6 +113,7 @@ func openCluster(c *cli.Context, local *chunks.Local) (datadir.Backend, error) {
 	if err != nil {
 		return datadir.Backend{}, err
 	}
+	setClusterNode(c, node)
 	return datadir.Backend{
 		Store:  node.Store(),
 		Stop:   node.Close,
@@ -121,6 +122,19 @@ func openCluster(c *cli.Context, local *chunks.Local) (datadir.Backend, error) {
 			node.SetFreezer(cluster.Freezer(f))
 		},
 	}, nil
+}
+
+// clusterNodeKey is where openCluster leaves the node it started, in the
+// app's metadata, for the daemon's Cluster service: the node is made deep
+// inside datadir.Open, which knows nothing of clusters.
+const clusterNodeKey = "cairn.cluster-node"
+
+func setClusterNode(c *cli.Context, node *cluster.Node) { c.App.Metadata[clusterNodeKey] = node }
+
+// clusterNode is the node openCluster started in this process, or nil.
+func clusterNode(c *cli.Context) *cluster.Node {
+	n, _ := c.App.Metadata[clusterNodeKey].(*cluster.Node)
+	return n
 }
 
 // nodeCapacity is --capacity, or the size of the --data file system.
@@ -136,7 +150,7 @@ func nodeCapacity(c *cli.Context) (int64, error) {
 	if err := unix.Statfs(c.String("data"), &st); err != nil {
 		return 0, fmt.Errorf("size of --data (set --capacity): %w", err)
 	}
-	return int64(st.Blocks) * st.Bsize, nil
+	return int64(st.Blocks) * int64(st.Bsize), nil // Bsize is uint32 on darwin
 }
 
 // advertisedMeta is the metadata endpoints this node tells clients

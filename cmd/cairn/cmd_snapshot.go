@@ -37,18 +37,6 @@ func snapshotCommand() *cli.Command {
 	}
 }
 
-// withManager runs fn with the snapshot manager of the data directory,
-// after finishing any restore a crash interrupted.
-func withManager(c *cli.Context, fn func(d *datadir.Data, m *snapshots.Manager) error) error {
-	return withData(c, func(d *datadir.Data) error {
-		m := snapshotManager(d)
-		if err := m.Resume(c.Context); err != nil {
-			return err
-		}
-		return fn(d, m)
-	})
-}
-
 // nArgs checks the number of positional arguments.
 func nArgs(c *cli.Context, min, max int) error {
 	if n := c.NArg(); n < min || n > max {

@@ -5,8 +5,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/cairn-storage/cairn/datadir"
-	"github.com/cairn-storage/cairn/snapshots"
+	cairnv1 "github.com/cairn-storage/cairn/api/cairn/v1"
+	"github.com/cairn-storage/cairn/control/client"
 )
 
 func snapshotCloneCommand() *cli.Command {
@@ -21,12 +21,13 @@ func snapshotCloneCommand() *cli.Command {
 			if err := nArgs(c, 2, 2); err != nil {
 				return err
 			}
-			return withManager(c, func(_ *datadir.Data, m *snapshots.Manager) error {
-				info, err := m.Clone(c.Context, c.Args().Get(0), c.Args().Get(1))
+			return withAPI(c, func(api *client.Client) error {
+				req := &cairnv1.CloneSnapshotRequest{Snapshot: c.Args().Get(0), Name: c.Args().Get(1)}
+				vol, err := api.Snapshots.CloneSnapshot(c.Context, req)
 				if err != nil {
 					return err
 				}
-				fmt.Printf("created volume %s (id %d) from %s\n", info.Name, info.ID, c.Args().Get(0))
+				fmt.Printf("created volume %s (id %d) from %s\n", vol.GetName(), vol.GetId(), req.GetSnapshot())
 				return nil
 			})
 		},

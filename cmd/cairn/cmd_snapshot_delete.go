@@ -5,8 +5,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/cairn-storage/cairn/datadir"
-	"github.com/cairn-storage/cairn/snapshots"
+	cairnv1 "github.com/cairn-storage/cairn/api/cairn/v1"
+	"github.com/cairn-storage/cairn/control/client"
 )
 
 func snapshotDeleteCommand() *cli.Command {
@@ -19,9 +19,9 @@ func snapshotDeleteCommand() *cli.Command {
 			if c.NArg() == 0 {
 				return fmt.Errorf("snapshot delete: name at least one VOLUME@NAME")
 			}
-			return withManager(c, func(_ *datadir.Data, m *snapshots.Manager) error {
+			return withAPI(c, func(api *client.Client) error {
 				for _, ref := range c.Args().Slice() {
-					if err := m.Delete(c.Context, ref); err != nil {
+					if _, err := api.Snapshots.DeleteSnapshot(c.Context, &cairnv1.DeleteSnapshotRequest{Ref: ref}); err != nil {
 						return err
 					}
 					fmt.Printf("deleted snapshot %s\n", ref)

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/cairn-storage/cairn/datadir"
+	cairnv1 "github.com/cairn-storage/cairn/api/cairn/v1"
+	"github.com/cairn-storage/cairn/control/client"
 	"github.com/cairn-storage/cairn/snapshots"
 )
 
@@ -24,28 +27,58 @@ func snapshotDiffCommand() *cli.Command {
 			if err := nArgs(c, 2, 2); err != nil {
 				return err
 			}
-			return withManager(c, func(_ *datadir.Data, m *snapshots.Manager) error {
-				res, err := m.Diff(c.Context, c.Args().Get(0), c.Args().Get(1))
+			return withAPI(c, func(api *client.Client) error {
+				req := &cairnv1.DiffSnapshotsRequest{From: c.Args().Get(0), To: c.Args().Get(1)}
+				if !c.Bool("json") {
+					// Print as the batches stream in: a big diff shows at once.
+					return recvDiff(c, api, req, func(m *cairnv1.DiffSnapshotsResponse) { printChanges(m.GetChanges()) })
+				}
+				// One message: every change, then the stream's summary.
+				all := &cairnv1.DiffSnapshotsResponse{Changes: []*cairnv1.Change{}}
+				err := recvDiff(c, api, req, func(m *cairnv1.DiffSnapshotsResponse) {
+					all.Changes = append(all.Changes, m.GetChanges()...)
+					if m.GetSummary() != nil {
+						all.Summary = m.GetSummary()
+					}
+				})
 				if err != nil {
 					return err
 				}
-				if c.Bool("json") {
-					return printJSON(res)
-				}
-				for _, ch := range res.Changes {
-					switch ch.Type {
-					case snapshots.Added:
-						fmt.Printf("+ %s\n", ch.Path)
-					case snapshots.Removed:
-						fmt.Printf("- %s\n", ch.Path)
-					case snapshots.Modified:
-						fmt.Printf("M %s\n", ch.Path)
-					case snapshots.Renamed:
-						fmt.Printf("R %s -> %s\n", ch.From, ch.Path)
-					}
-				}
-				return nil
+				return printProto(all)
 			})
 		},
+	}
+}
+
+// recvDiff calls fn with each message of the diff's stream.
+func recvDiff(c *cli.Context, api *client.Client, req *cairnv1.DiffSnapshotsRequest, fn func(*cairnv1.DiffSnapshotsResponse)) error {
+	st, err := api.Snapshots.DiffSnapshots(c.Context, req)
+	if err != nil {
+		return err
+	}
+	for {
+		m, err := st.Recv()
+		if errors.Is(err, io.EOF) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		fn(m)
+	}
+}
+
+// printChanges prints changes one a line.
+func printChanges(changes []*cairnv1.Change) {
+	for _, ch := range changes {
+		switch ch.GetType() {
+		case snapshots.Added:
+			fmt.Printf("+ %s\n", ch.GetPath())
+		case snapshots.Removed:
+			fmt.Printf("- %s\n", ch.GetPath())
+		case snapshots.Modified:
+			fmt.Printf("M %s\n", ch.GetPath())
+		case snapshots.Renamed:
+			fmt.Printf("R %s -> %s\n", ch.GetFrom(), ch.GetPath())
+		}
 	}
 }

@@ -7,8 +7,8 @@ import (
 	"github.com/dustin/go-humanize"
 	"github.com/urfave/cli/v2"
 
-	"github.com/cairn-storage/cairn/datadir"
-	"github.com/cairn-storage/cairn/snapshots"
+	cairnv1 "github.com/cairn-storage/cairn/api/cairn/v1"
+	"github.com/cairn-storage/cairn/control/client"
 )
 
 func snapshotInfoCommand() *cli.Command {
@@ -24,39 +24,46 @@ func snapshotInfoCommand() *cli.Command {
 			if err := nArgs(c, 1, 1); err != nil {
 				return err
 			}
-			return withManager(c, func(_ *datadir.Data, m *snapshots.Manager) error {
-				d, err := m.Info(c.Context, c.Args().First())
+			return withAPI(c, func(api *client.Client) error {
+				resp, err := api.Snapshots.GetSnapshot(c.Context, &cairnv1.GetSnapshotRequest{Ref: c.Args().First(), Unique: true})
 				if err != nil {
 					return err
 				}
 				if c.Bool("json") {
-					return printJSON(d)
+					return printProto(resp)
 				}
-				fmt.Printf("snapshot:     %s\n", d.Ref())
-				fmt.Printf("created:      %s\n", d.Created.Local().Format(time.RFC3339))
-				if d.Received != nil {
-					fmt.Printf("received:     %s\n", d.Received.Local().Format(time.RFC3339))
-				}
-				if d.Group != "" {
-					fmt.Printf("group:        %s\n", d.Group)
-				}
-				fmt.Printf("files:        %d\n", d.Usage.Inodes)
-				fmt.Printf("size:         %s (%d bytes of file data)\n", humanize.IBytes(d.Usage.Bytes), d.Usage.Bytes)
-				fmt.Printf("unique:       %s (%d bytes, %d chunks; %s on disk)\n", humanize.IBytes(uint64(d.UniqueBytes)),
-					d.UniqueBytes, d.UniqueChunks, humanize.IBytes(uint64(d.UniqueStored)))
-				fmt.Printf("tree:         %s\n", d.Root.Node)
-				if len(d.Labels) > 0 {
-					fmt.Printf("labels:       %s\n", formatLabels(d.Labels))
-				}
-				for _, h := range d.Hooks {
-					status := "ok"
-					if h.Failed() {
-						status = "FAILED: " + h.Error
-					}
-					fmt.Printf("%-13s %q: %s (%s)\n", h.Phase+"-hook:", h.Command, status, h.Duration.Round(time.Millisecond))
-				}
+				printSnapshotInfo(resp)
 				return nil
 			})
 		},
+	}
+}
+
+// printSnapshotInfo prints a snapshot for a person.
+func printSnapshotInfo(r *cairnv1.GetSnapshotResponse) {
+	s := r.GetSnapshot()
+	fmt.Printf("snapshot:     %s@%s\n", s.GetVolume(), s.GetName())
+	fmt.Printf("created:      %s\n", s.GetCreated().AsTime().Local().Format(time.RFC3339))
+	if s.GetReceived() != nil {
+		fmt.Printf("received:     %s\n", s.GetReceived().AsTime().Local().Format(time.RFC3339))
+	}
+	if s.GetGroup() != "" {
+		fmt.Printf("group:        %s\n", s.GetGroup())
+	}
+	fmt.Printf("files:        %d\n", s.GetFiles())
+	fmt.Printf("size:         %s (%d bytes of file data)\n", humanize.IBytes(s.GetBytes()), s.GetBytes())
+	fmt.Printf("unique:       %s (%d bytes, %d chunks; %s on disk)\n", humanize.IBytes(uint64(r.GetUniqueBytes())),
+		r.GetUniqueBytes(), r.GetUniqueChunks(), humanize.IBytes(uint64(r.GetUniqueStoredBytes())))
+	fmt.Printf("tree:         %s\n", s.GetRoot())
+	if len(s.GetLabels()) > 0 {
+		fmt.Printf("labels:       %s\n", formatLabels(s.GetLabels()))
+	}
+	for _, h := range s.GetHooks() {
+		status := "ok"
+		if h.GetError() != "" {
+			status = "FAILED: " + h.GetError()
+		}
+		fmt.Printf("%-13s %q: %s (%s)\n", h.GetPhase()+"-hook:", h.GetCommand(), status,
+			h.GetDuration().AsDuration().Round(time.Millisecond))
 	}
 }

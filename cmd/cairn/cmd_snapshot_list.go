@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"text/tabwriter"
@@ -10,8 +9,8 @@ import (
 	"github.com/dustin/go-humanize"
 	"github.com/urfave/cli/v2"
 
-	"github.com/cairn-storage/cairn/datadir"
-	"github.com/cairn-storage/cairn/snapshots"
+	cairnv1 "github.com/cairn-storage/cairn/api/cairn/v1"
+	"github.com/cairn-storage/cairn/control/client"
 )
 
 func snapshotListCommand() *cli.Command {
@@ -24,33 +23,27 @@ func snapshotListCommand() *cli.Command {
 			if err := nArgs(c, 0, 1); err != nil {
 				return err
 			}
-			return withManager(c, func(_ *datadir.Data, m *snapshots.Manager) error {
-				snaps, err := m.List(c.Context, c.Args().First())
+			return withAPI(c, func(api *client.Client) error {
+				resp, err := api.Snapshots.ListSnapshots(c.Context, &cairnv1.ListSnapshotsRequest{Volume: c.Args().First()})
 				if err != nil {
 					return err
 				}
 				if c.Bool("json") {
-					return printJSON(snaps)
+					return printProto(resp)
 				}
 				tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "SNAPSHOT\tCREATED\tFILES\tSIZE\tGROUP\tLABELS")
-				for _, s := range snaps {
-					group := s.Group
+				for _, s := range resp.GetSnapshots() {
+					group := s.GetGroup()
 					if group == "" {
 						group = "-"
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\n", s.Ref(), s.Created.Local().Format(time.DateTime),
-						s.Usage.Inodes, humanize.IBytes(s.Usage.Bytes), group, formatLabels(s.Labels))
+					fmt.Fprintf(tw, "%s@%s\t%s\t%d\t%s\t%s\t%s\n", s.GetVolume(), s.GetName(),
+						s.GetCreated().AsTime().Local().Format(time.DateTime), s.GetFiles(), humanize.IBytes(s.GetBytes()),
+						group, formatLabels(s.GetLabels()))
 				}
 				return tw.Flush()
 			})
 		},
 	}
-}
-
-// printJSON prints v as indented JSON on stdout.
-func printJSON(v any) error {
-	enc := json.NewEncoder(os.Stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }

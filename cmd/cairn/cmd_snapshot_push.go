@@ -6,8 +6,8 @@ import (
 	"github.com/dustin/go-humanize"
 	"github.com/urfave/cli/v2"
 
-	"github.com/cairn-storage/cairn/datadir"
-	"github.com/cairn-storage/cairn/snapshots"
+	cairnv1 "github.com/cairn-storage/cairn/api/cairn/v1"
+	"github.com/cairn-storage/cairn/control/client"
 )
 
 func snapshotPushCommand() *cli.Command {
@@ -28,16 +28,18 @@ func snapshotPushCommand() *cli.Command {
 			if err := nArgs(c, 1, 1); err != nil {
 				return err
 			}
-			return withManager(c, func(_ *datadir.Data, m *snapshots.Manager) error {
-				st, err := m.Push(c.Context, c.Args().First(), c.String("base"), c.String("to"))
+			return withAPI(c, func(api *client.Client) error {
+				req := &cairnv1.PushSnapshotRequest{Snapshot: c.Args().First(), Base: c.String("base"), Address: c.String("to")}
+				st, err := api.Snapshots.PushSnapshot(c.Context, req)
 				if err != nil {
 					return err
 				}
 				if c.Bool("json") {
-					return printJSON(st)
+					return printProto(st)
 				}
-				fmt.Printf("pushed %s to %s as %s: %d objects offered, %d sent, %s\n", c.Args().First(), c.String("to"),
-					st.Received.Snapshot.Ref(), st.Offered, st.Wanted, humanize.IBytes(uint64(st.Stream.StreamBytes)))
+				got := st.GetReceived().GetSnapshot()
+				fmt.Printf("pushed %s to %s as %s@%s: %d objects offered, %d sent, %s\n", req.GetSnapshot(), req.GetAddress(),
+					got.GetVolume(), got.GetName(), st.GetOffered(), st.GetWanted(), humanize.IBytes(uint64(st.GetStream().GetStreamBytes())))
 				return nil
 			})
 		},

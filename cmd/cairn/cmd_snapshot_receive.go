@@ -1,16 +1,21 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/dustin/go-humanize"
 	"github.com/urfave/cli/v2"
 
-	"github.com/cairn-storage/cairn/datadir"
-	"github.com/cairn-storage/cairn/snapshots"
+	cairnv1 "github.com/cairn-storage/cairn/api/cairn/v1"
+	"github.com/cairn-storage/cairn/control/client"
 )
+
+// receiveChunk is the data one ReceiveSnapshot message carries.
+const receiveChunk = 256 << 10
 
 func snapshotReceiveCommand() *cli.Command {
 	return &cli.Command{
@@ -34,23 +39,58 @@ func snapshotReceiveCommand() *cli.Command {
 			if isTerminal(os.Stdin) {
 				return errors.New("snapshot receive: stdin is a terminal; redirect a stream into it")
 			}
-			return withManager(c, func(_ *datadir.Data, m *snapshots.Manager) error {
+			return withAPI(c, func(api *client.Client) error {
 				pr := newByteProgress("receive", os.Stdin)
-				res, err := m.Receive(c.Context, pr, snapshots.ReceiveOptions{Volume: c.String("volume")})
+				res, err := sendStream(c, api, c.String("volume"), pr)
 				pr.done()
 				if err != nil {
 					return err
 				}
 				if c.Bool("json") {
-					return printJSON(res)
+					return printProto(res)
 				}
-				fmt.Printf("received snapshot %s: %d objects, %s\n", res.Snapshot.Ref(), res.Stats.Objects,
-					humanize.IBytes(uint64(res.Stats.StreamBytes)))
-				if res.VolumeCreated {
-					fmt.Printf("created volume %s from it\n", res.Snapshot.Volume)
+				s := res.GetSnapshot()
+				fmt.Printf("received snapshot %s@%s: %d objects, %s\n", s.GetVolume(), s.GetName(), res.GetStats().GetObjects(),
+					humanize.IBytes(uint64(res.GetStats().GetStreamBytes())))
+				if res.GetVolumeCreated() {
+					fmt.Printf("created volume %s from it\n", s.GetVolume())
 				}
 				return nil
 			})
 		},
 	}
+}
+
+// sendStream sends what r holds to ReceiveSnapshot, volume in the first
+// message, and returns what the daemon stored.
+func sendStream(c *cli.Context, api *client.Client, volume string, r io.Reader) (*cairnv1.ReceiveSnapshotResponse, error) {
+	// Cancelling the call, not closing it, on a read error: a closed call
+	// is a complete stream to the daemon.
+	ctx, cancel := context.WithCancel(c.Context)
+	defer cancel()
+	st, err := api.Snapshots.ReceiveSnapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for first := true; ; first = false {
+		// A fresh buffer per message: gRPC may read a sent message later.
+		buf := make([]byte, receiveChunk)
+		n, rerr := io.ReadFull(r, buf)
+		if rerr != nil && !errors.Is(rerr, io.EOF) && !errors.Is(rerr, io.ErrUnexpectedEOF) {
+			return nil, fmt.Errorf("snapshot receive: read stdin: %w", rerr)
+		}
+		m := &cairnv1.ReceiveSnapshotRequest{Data: buf[:n]}
+		if first {
+			m.Volume = volume
+		}
+		if n > 0 || first {
+			if err := st.Send(m); err != nil {
+				break // the daemon ended the call: CloseAndRecv says why
+			}
+		}
+		if rerr != nil {
+			break
+		}
+	}
+	return st.CloseAndRecv()
 }

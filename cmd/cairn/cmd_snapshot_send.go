@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -11,8 +12,8 @@ import (
 	"github.com/dustin/go-humanize"
 	"github.com/urfave/cli/v2"
 
-	"github.com/cairn-storage/cairn/datadir"
-	"github.com/cairn-storage/cairn/snapshots"
+	cairnv1 "github.com/cairn-storage/cairn/api/cairn/v1"
+	"github.com/cairn-storage/cairn/control/client"
 )
 
 func snapshotSendCommand() *cli.Command {
@@ -26,26 +27,78 @@ func snapshotSendCommand() *cli.Command {
 			"Read it back with `cairn snapshot receive < FILE`.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "base", Usage: "send incrementally to this snapshot (VOLUME@NAME)"},
+			&cli.StringFlag{Name: "out", Usage: "write the stream to this file instead of stdout (removed if the send fails)"},
 		},
 		Action: func(c *cli.Context) error {
 			if err := nArgs(c, 1, 1); err != nil {
 				return err
 			}
-			if isTerminal(os.Stdout) {
-				return errors.New("snapshot send: stdout is a terminal; redirect it to a file or pipe")
+			if c.String("out") == "" && isTerminal(os.Stdout) {
+				return errors.New("snapshot send: stdout is a terminal; redirect it to a file or pipe, or give --out")
 			}
-			return withManager(c, func(_ *datadir.Data, m *snapshots.Manager) error {
-				pw := newByteProgress("send", os.Stdout)
-				st, err := m.Send(c.Context, c.Args().First(), c.String("base"), pw)
-				pw.done()
+			return withAPI(c, func(api *client.Client) error {
+				req := &cairnv1.SendSnapshotRequest{Snapshot: c.Args().First(), Base: c.String("base")}
+				st, err := sendTo(c, api, req)
 				if err != nil {
 					return err
 				}
-				fmt.Fprintf(os.Stderr, "sent %s: %d objects (%d tree nodes, %d data chunks), %s\n", c.Args().First(),
-					st.Objects, st.TreeNodes, st.DataChunks, humanize.IBytes(uint64(st.StreamBytes)))
+				fmt.Fprintf(os.Stderr, "sent %s: %d objects (%d tree nodes, %d data chunks), %s\n", req.GetSnapshot(),
+					st.GetObjects(), st.GetTreeNodes(), st.GetDataChunks(), humanize.IBytes(uint64(st.GetStreamBytes())))
 				return nil
 			})
 		},
+	}
+}
+
+// sendTo writes the stream of req to --out, or stdout, and returns its
+// stats. A failed send removes --out: a partial stream is of no use.
+func sendTo(c *cli.Context, api *client.Client, req *cairnv1.SendSnapshotRequest) (*cairnv1.StreamStats, error) {
+	out := os.Stdout
+	if path := c.String("out"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return nil, err
+		}
+		out = f
+	}
+	pw := newByteProgress("send", out)
+	st, err := recvStream(c.Context, api, req, pw)
+	pw.done()
+	if out != os.Stdout {
+		if cerr := out.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			os.Remove(out.Name())
+		}
+	}
+	return st, err
+}
+
+// recvStream copies the data of a SendSnapshot stream to w and returns
+// the stats of its last message.
+func recvStream(ctx context.Context, api *client.Client, req *cairnv1.SendSnapshotRequest, w io.Writer) (*cairnv1.StreamStats, error) {
+	st, err := api.Snapshots.SendSnapshot(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	var stats *cairnv1.StreamStats
+	for {
+		m, err := st.Recv()
+		if errors.Is(err, io.EOF) {
+			if stats == nil {
+				return nil, fmt.Errorf("send %s: the stream ended without its stats", req.GetSnapshot())
+			}
+			return stats, nil
+		} else if err != nil {
+			return nil, err
+		}
+		if _, err := w.Write(m.GetData()); err != nil {
+			return nil, fmt.Errorf("send %s: %w", req.GetSnapshot(), err)
+		}
+		if m.GetStats() != nil {
+			stats = m.GetStats()
+		}
 	}
 }
 

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"text/tabwriter"
@@ -10,14 +9,14 @@ import (
 	"github.com/dustin/go-humanize"
 	"github.com/urfave/cli/v2"
 
-	"github.com/cairn-storage/cairn/datadir"
-	"github.com/cairn-storage/cairn/fs"
+	cairnv1 "github.com/cairn-storage/cairn/api/cairn/v1"
+	"github.com/cairn-storage/cairn/control/client"
 )
 
 func volumeCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "volume",
-		Usage: "create, list, inspect and delete volumes",
+		Usage: "create, list, inspect, configure and delete volumes",
 		Subcommands: []*cli.Command{
 			{
 				Name:      "create",
@@ -42,9 +41,10 @@ func volumeCommand() *cli.Command {
 				Flags:     []cli.Flag{jsonFlag()},
 				Action:    volumeInfo,
 			},
+			volumeSetCommand(),
 			{
 				Name:      "delete",
-				Usage:     "delete a volume and all its files (chunks are reclaimed by gc)",
+				Usage:     "delete a volume and all its files (chunks are reclaimed by gc); refused while it is mounted",
 				ArgsUsage: "NAME",
 				Action:    volumeDelete,
 			},
@@ -53,7 +53,7 @@ func volumeCommand() *cli.Command {
 }
 
 func jsonFlag() cli.Flag {
-	return &cli.BoolFlag{Name: "json", Usage: "print machine-readable JSON"}
+	return &cli.BoolFlag{Name: "json", Usage: "print machine-readable JSON (the control API's messages)"}
 }
 
 // oneArg returns the single positional argument named what.
@@ -69,81 +69,48 @@ func volumeCreate(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	cfg := fs.VolumeConfig{Compress: c.Bool("compress")}
+	req := &cairnv1.CreateVolumeRequest{Name: name, Compress: c.Bool("compress")}
 	if q := c.String("quota"); q != "" {
-		if cfg.Quota, err = parseBytes(q); err != nil {
+		if req.Quota, err = parseBytes(q); err != nil {
 			return fmt.Errorf("--quota %q: %w", q, err)
 		}
 	}
-	return withData(c, func(d *datadir.Data) error {
-		info, err := d.FS.CreateVolume(c.Context, name, cfg)
+	return withAPI(c, func(api *client.Client) error {
+		v, err := api.Volumes.CreateVolume(c.Context, req)
 		if err != nil {
 			return err
 		}
-		fmt.Printf("created volume %s (id %d)\n", info.Name, info.ID)
+		fmt.Printf("created volume %s (id %d)\n", v.GetName(), v.GetId())
 		return nil
 	})
 }
 
-// volumeView is what list and info print.
-type volumeView struct {
-	fs.VolumeInfo
-	Usage fs.Usage `json:"usage"`
-}
-
-func loadVolumeViews(c *cli.Context, d *datadir.Data, names []string) ([]volumeView, error) {
-	var out []volumeView
-	for _, name := range names {
-		v, err := d.FS.OpenVolume(c.Context, name)
-		if err != nil {
-			return nil, err
-		}
-		u, err := v.Usage(c.Context)
-		if cerr := v.Close(c.Context); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, volumeView{VolumeInfo: v.Info(), Usage: u})
-	}
-	return out, nil
-}
-
-func printVolumes(c *cli.Context, views []volumeView) error {
+// printVolumes prints volumes as a table, or with --json as the API's
+// list message.
+func printVolumes(c *cli.Context, vols []*cairnv1.Volume) error {
 	if c.Bool("json") {
-		enc := json.NewEncoder(os.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(views)
+		return printProto(&cairnv1.ListVolumesResponse{Volumes: vols})
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tID\tUSED\tQUOTA\tFILES\tCOMPRESS\tCREATED")
-	for _, v := range views {
+	fmt.Fprintln(tw, "NAME\tID\tUSED\tQUOTA\tFILES\tCOMPRESS\tREAD-ONLY\tCREATED")
+	for _, v := range vols {
 		quota := "-"
-		if v.Quota > 0 {
-			quota = humanize.IBytes(v.Quota)
+		if v.GetQuota() > 0 {
+			quota = humanize.IBytes(v.GetQuota())
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%d\t%v\t%s\n", v.Name, v.ID, humanize.IBytes(v.Usage.Bytes),
-			quota, v.Usage.Inodes, v.Compress, v.Created.Local().Format(time.DateTime))
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%d\t%v\t%v\t%s\n", v.GetName(), v.GetId(), humanize.IBytes(v.GetUsedBytes()),
+			quota, v.GetFiles(), v.GetCompress(), v.GetReadOnly(), v.GetCreated().AsTime().Local().Format(time.DateTime))
 	}
 	return tw.Flush()
 }
 
 func volumeList(c *cli.Context) error {
-	return withData(c, func(d *datadir.Data) error {
-		infos, err := d.FS.ListVolumes(c.Context)
+	return withAPI(c, func(api *client.Client) error {
+		resp, err := api.Volumes.ListVolumes(c.Context, &cairnv1.ListVolumesRequest{})
 		if err != nil {
 			return err
 		}
-		names := make([]string, len(infos))
-		for i, info := range infos {
-			names[i] = info.Name
-		}
-		views, err := loadVolumeViews(c, d, names)
-		if err != nil {
-			return err
-		}
-		return printVolumes(c, views)
+		return printVolumes(c, resp.GetVolumes())
 	})
 }
 
@@ -152,12 +119,15 @@ func volumeInfo(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	return withData(c, func(d *datadir.Data) error {
-		views, err := loadVolumeViews(c, d, []string{name})
+	return withAPI(c, func(api *client.Client) error {
+		v, err := api.Volumes.GetVolume(c.Context, &cairnv1.GetVolumeRequest{Name: name})
 		if err != nil {
 			return err
 		}
-		return printVolumes(c, views)
+		if c.Bool("json") {
+			return printProto(v)
+		}
+		return printVolumes(c, []*cairnv1.Volume{v})
 	})
 }
 
@@ -166,8 +136,8 @@ func volumeDelete(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	return withData(c, func(d *datadir.Data) error {
-		if err := d.FS.DeleteVolume(c.Context, name); err != nil {
+	return withAPI(c, func(api *client.Client) error {
+		if _, err := api.Volumes.DeleteVolume(c.Context, &cairnv1.DeleteVolumeRequest{Name: name}); err != nil {
 			return err
 		}
 		fmt.Printf("deleted volume %s\n", name)

@@ -1,3 +1,7 @@
+//go:build linux
+
+// The CSI node publishes with Linux mounts.
+
 package main
 
 import (
@@ -14,13 +18,15 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
-	"github.com/cairn-storage/cairn/csi/host"
+	"github.com/cairn-storage/cairn/control"
+	"github.com/cairn-storage/cairn/csi/apibackend"
 )
 
-// TestCSIOnCluster runs `cairn csi --cluster ADDR`: the plugin's host
-// joins the cluster as a client, so a PVC's volume lives in the cluster's
-// namespace, and what a pod writes through the published FUSE mount is
-// read by another client of the cluster.
+// TestCSIOnCluster runs `cairn csi --cluster ADDR`: the node daemon the
+// plugin starts (`cairn --cluster ADDR server`) joins the cluster as a
+// client, so a PVC's volume lives in the cluster's namespace, and what a
+// pod writes through the published FUSE mount is read by another client
+// of the cluster.
 func TestCSIOnCluster(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root for FUSE mounts")
@@ -44,14 +50,15 @@ func TestCSIOnCluster(t *testing.T) {
 	}
 	state := filepath.Join(tc.dir, "csi-state")
 	sock := filepath.Join(tc.dir, "csi.sock")
-	startCairn(t, "csi.log", "--data", filepath.Join(tc.dir, "csi-data"), "csi", "--endpoint", "unix://"+sock,
+	dataDir := filepath.Join(tc.dir, "csi-data")
+	startCairn(t, "csi.log", "--data", dataDir, "csi", "--endpoint", "unix://"+sock,
 		"--node-id", "k8s-node-1", "--state-dir", state, "--cluster", tc.gossip[1], "--tls-dir", tc.client)
-	t.Cleanup(func() { // the host outlives the plugin by design
+	t.Cleanup(func() { // the daemon outlives the plugin by design
 		if t.Failed() {
-			b, _ := os.ReadFile(host.LogFile(state))
-			t.Logf("host.log:\n%s", b)
+			b, _ := os.ReadFile(apibackend.LogFile(state))
+			t.Logf("daemon.log:\n%s", b)
 		}
-		if pid, ok := host.StartedPID(state, filepath.Join(state, "host.sock")); ok {
+		if pid, ok := apibackend.StartedPID(state, control.SocketPath(dataDir)); ok {
 			syscall.Kill(pid, syscall.SIGTERM)
 		}
 	})

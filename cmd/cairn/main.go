@@ -23,7 +23,9 @@ func newApp() *cli.App {
 		Usage: "content-addressed storage with snapshots, served over FUSE and NFS",
 		Description: "cairn stores files as content-addressed chunks (BLAKE3, deduplicated)\n" +
 			"and serves volumes through FUSE mounts and an NFSv3 gateway.\n" +
-			"Every command works on a data directory: --data or $CAIRN_DATA.",
+			"Every command works on a data directory: --data or $CAIRN_DATA. When a daemon\n" +
+			"(cairn server) owns it, commands are requests to it over its control socket\n" +
+			"(DATA/cairn.sock); otherwise they open the directory themselves.",
 		Flags:                globalFlags(),
 		Before:               setupLogging,
 		EnableBashCompletion: true,
@@ -31,6 +33,9 @@ func newApp() *cli.App {
 			serverCommand(),
 			volumeCommand(),
 			mountCommand(),
+			unmountCommand(),
+			mountsCommand(),
+			statusCommand(),
 			nfsCommand(),
 			fsckCommand(),
 			statsCommand(),

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -150,9 +151,18 @@ func embeddedTLS(c *cli.Context) (client, peer *etcdkv.TLSFiles, err error) {
 	return client, peer, nil
 }
 
+// lockWait is --lock-wait as datadir.Options.LockWait, where 0 would
+// mean the default rather than no waiting.
+func lockWait(c *cli.Context) time.Duration {
+	if d := c.Duration("lock-wait"); d > 0 {
+		return d
+	}
+	return -1
+}
+
 // dataOptions are the data directory options the flags ask for.
 func dataOptions(c *cli.Context) (datadir.Options, error) {
-	opts := datadir.Options{Logger: slog.Default()}
+	opts := datadir.Options{Logger: slog.Default(), LockWait: lockWait(c)}
 	if clientMode(c) {
 		return clientOptions(c, opts)
 	}

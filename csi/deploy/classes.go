@@ -48,7 +48,7 @@ func classes(c Config) []any {
 	if !c.clustered() {
 		return []any{sc, snap, group}
 	}
-	// A cluster's nodes each run a host: FUSE mounts, no NFS hop.
+	// A cluster's nodes each run a daemon: FUSE mounts, no NFS hop.
 	fuse := *sc
 	fuse.ObjectMeta = metav1.ObjectMeta{Name: FUSEStorageClassName, Labels: labels(FUSEStorageClassName)}
 	fuse.Parameters = map[string]string{csi.ParamMounter: csi.MounterFUSE}

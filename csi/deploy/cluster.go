@@ -22,17 +22,17 @@ const (
 	// members.
 	storageSetName = serverName + "-storage"
 	// ClientBundle is the name (and certificate name) of the bundle of
-	// the cluster's clients: the CSI hosts.
+	// the cluster's clients: the CSI daemons.
 	ClientBundle = "csi"
 	// pkiDir holds a server's bundles (one directory per pod), and
-	// clientPKIDir the CSI hosts' bundle.
+	// clientPKIDir the CSI daemons' bundle.
 	pkiDir       = "/etc/cairn/pki"
 	clientPKIDir = "/etc/cairn/pki-client"
 )
 
 // PKI holds the credentials of a cluster, PEM-encoded, as `cairn cluster
 // init` makes them: the CA certificate, the gossip key and one bundle
-// per server pod (by pod name) and for the CSI hosts (Client).
+// per server pod (by pod name) and for the CSI daemons (Client).
 type PKI struct {
 	CACert    []byte
 	GossipKey []byte // base64, as in gossip.key
@@ -125,7 +125,7 @@ func serverPKIVolume(c Config) corev1.Volume {
 		Sources: srcs, DefaultMode: &mode}}}
 }
 
-// clientPKIVolume is the CSI hosts' bundle.
+// clientPKIVolume is the CSI daemons' bundle.
 func clientPKIVolume() corev1.Volume {
 	mode := int32(0o400)
 	return corev1.Volume{Name: "pki-client", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{
@@ -136,6 +136,16 @@ func clientPKIVolume() corev1.Volume {
 // of the cluster.
 func (c Config) clientArgs() []string {
 	return []string{"--cluster", c.seeds(), "--tls-dir", clientPKIDir}
+}
+
+// clientDaemonArgs are the arguments of a daemon that is a client of the
+// cluster (`cairn server` joining through the seeds with the client
+// bundle), its data directory data and its control socket socket: no
+// NFS (the servers serve it), no volume of its own, no scheduled
+// snapshots (the servers take them).
+func (c Config) clientDaemonArgs(data, socket string) []string {
+	args := append([]string{"--log-json"}, c.clientArgs()...)
+	return append(args, "--data", data, "server", "--socket", socket, "--no-nfs", "--volume=", "--no-snapshot-scheduler")
 }
 
 // podNameEnv passes the pod's name to cairn.

@@ -6,6 +6,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -62,7 +63,7 @@ func clusterSpec(t *testing.T, nodes int, meta string) (Config, decoded) {
 // TestClusterTopology checks that a cluster's objects agree: every server
 // pod has its bundle, names itself and its peers by DNS names its
 // certificate holds, etcd members are the first three pods and the
-// others their clients, and the CSI hosts join through the seeds with
+// others their clients, and the CSI daemons join through the seeds with
 // the client bundle.
 func TestClusterTopology(t *testing.T) {
 	for _, tc := range []struct {
@@ -212,44 +213,48 @@ func checkCerts(t *testing.T, cfg Config, d decoded, pods []string) {
 	}
 }
 
-// checkClients checks the CSI hosts: the controller's beside the etcd
-// members and each node's, both joining through the seeds with the
-// client bundle, and the FUSE StorageClass they serve.
+// checkClients checks the CSI daemons: the controller's beside the etcd
+// members and each node's, both `cairn server` joining through the seeds
+// with the client bundle, and the FUSE StorageClass they serve.
 func checkClients(t *testing.T, cfg Config, d decoded) {
 	t.Helper()
 	if d.secrets[pkiSecretName(ClientBundle)] == nil {
-		t.Fatal("no Secret for the CSI hosts' bundle")
+		t.Fatal("no Secret for the CSI daemons' bundle")
 	}
-	hosts := map[string]corev1.Container{
-		"server": containers(d.server.Spec.Template.Spec)["cairn-csi-host"],
-		"node":   containers(d.node.Spec.Template.Spec)["cairn-host"],
+	daemons := map[string]corev1.Container{
+		"server": containers(d.server.Spec.Template.Spec)["cairn-csi-daemon"],
+		"node":   containers(d.node.Spec.Template.Spec)["cairn-daemon"],
 	}
 	vols := map[string][]corev1.Volume{"server": d.server.Spec.Template.Spec.Volumes, "node": d.node.Spec.Template.Spec.Volumes}
-	for where, h := range hosts {
+	for where, h := range daemons {
 		if h.Name == "" {
-			t.Errorf("%s: no CSI host", where)
+			t.Errorf("%s: no CSI daemon", where)
 			continue
 		}
+		if i := slices.Index(h.Args, "server"); i < 0 || slices.Index(h.Args, "--cluster") > i || !slices.Contains(h.Args, "--no-snapshot-scheduler") {
+			t.Errorf("%s daemon runs %q: want cairn --cluster ... server --no-snapshot-scheduler", where, h.Args)
+		}
 		if got := arg(h.Args, "--cluster"); got != cfg.seeds() {
-			t.Errorf("%s host: --cluster %s, want %s", where, got, cfg.seeds())
+			t.Errorf("%s daemon: --cluster %s, want %s", where, got, cfg.seeds())
 		}
 		if got := arg(h.Args, "--tls-dir"); got != mountPath(h, "pki-client") || got == "" {
-			t.Errorf("%s host: --tls-dir %s, but the bundle is mounted at %s", where, got, mountPath(h, "pki-client"))
+			t.Errorf("%s daemon: --tls-dir %s, but the bundle is mounted at %s", where, got, mountPath(h, "pki-client"))
 		}
 		i := slices.IndexFunc(vols[where], func(v corev1.Volume) bool { return v.Name == "pki-client" })
 		if i < 0 || vols[where][i].Secret == nil || vols[where][i].Secret.SecretName != pkiSecretName(ClientBundle) {
-			t.Errorf("%s host: the pki-client volume is not the client bundle's Secret", where)
+			t.Errorf("%s daemon: the pki-client volume is not the client bundle's Secret", where)
 		}
 	}
 	plugin := containers(d.node.Spec.Template.Spec)["cairn-csi"]
-	if got, want := arg(plugin.Args, "--host"), "unix://"+arg(hosts["node"].Args, "--socket"); got != want {
-		t.Errorf("node plugin --host %s, but the node's host serves %s", got, want)
+	if got, want := arg(plugin.Args, "--daemon"), "unix://"+arg(daemons["node"].Args, "--socket"); got != want ||
+		filepath.Dir(arg(daemons["node"].Args, "--socket")) != mountPath(plugin, "state-dir") {
+		t.Errorf("node plugin --daemon %s, but the node's daemon serves %s", got, want)
 	}
 	ctrl := containers(d.controller.Spec.Template.Spec)["cairn-csi"]
-	if got, want := arg(ctrl.Args, "--host"), fmt.Sprintf("tcp://%s:%d", cfg.serverAddr(), controlPort); got != want ||
-		arg(hosts["server"].Args, "--listen") != fmt.Sprintf("tcp://0.0.0.0:%d", controlPort) {
-		t.Errorf("controller --host %s, server host --listen %s", got, arg(hosts["server"].Args, "--listen"))
+	if got, want := arg(ctrl.Args, "--daemon"), fmt.Sprintf("tcp://%s:%d", cfg.serverAddr(), controlPort); got != want {
+		t.Errorf("controller --daemon %s, want %s", got, want)
 	}
+	checkDaemon(t, daemons["server"], ctrl)
 	i := slices.IndexFunc(d.classes, func(c *storagev1.StorageClass) bool { return c.Name == FUSEStorageClassName })
 	if i < 0 || d.classes[i].Parameters[csi.ParamMounter] != csi.MounterFUSE {
 		t.Errorf("no StorageClass %s with mounter %s", FUSEStorageClassName, csi.MounterFUSE)

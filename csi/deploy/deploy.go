@@ -8,11 +8,14 @@
 //
 // # Topology
 //
-// With Meta badger (one server), the cairn StatefulSet runs `cairn csi
-// host`: the process owning the data directory, serving the CSI
-// controller on TCP (bearer token, and a NetworkPolicy letting only the
-// controller in) and every volume over NFSv3. The controller Deployment
-// runs `cairn csi --mode controller`, unprivileged, forwarding to
+// Every cairn process that owns data is a `cairn server`, the node
+// daemon: the CSI plugin is a client of its control API.
+//
+// With Meta badger (one server), the cairn StatefulSet runs `cairn
+// server`: the process owning the data directory, serving every volume
+// over NFSv3 and its control API on TCP (bearer token, and a
+// NetworkPolicy letting only the controller in). The controller
+// Deployment runs `cairn csi --mode controller`, unprivileged, calling
 // cairn-0. The node DaemonSet runs `cairn csi --mode node`, privileged
 // (mounts, /dev/fuse, Bidirectional propagation of the kubelet
 // directory); the StorageClass mounts volumes from the gateway (mounter:
@@ -23,9 +26,10 @@
 // etcd members with etcd-embedded and cairn-storage-N the other nodes.
 // Gossip, chunk RPC and etcd speak mutual TLS with per-pod bundles from
 // Secrets (projected, each pod picking its own by $(POD_NAME)). Each pod
-// of the first set also runs a CSI host, a client of the cluster, for
-// the controller; every node of the DaemonSet runs one too (cairn-host),
-// which serves FUSE publishes: the cairn-fuse StorageClass.
+// of the first set also runs a daemon that is a client of the cluster,
+// for the controller; every node of the DaemonSet runs one too
+// (cairn-daemon), which serves the FUSE publishes of the node plugin:
+// the cairn-fuse StorageClass.
 package deploy
 
 import (
@@ -64,7 +68,7 @@ type Config struct {
 	Token string
 	// PKI is a cluster's credentials (required unless Meta is badger),
 	// put in Secrets: a bundle for each of ServerPods and one for the
-	// CSI hosts.
+	// CSI daemons.
 	PKI *PKI
 }
 
@@ -103,6 +107,8 @@ const (
 	metricsPort    = 9091
 	// socketDir is where the CSI socket lives in the plugin containers.
 	socketDir = "/csi"
+	// socketName is the daemons' control socket, in /run/cairn.
+	socketName = "cairn.sock"
 	// stateDir is the node's state directory, on the host.
 	stateDir = "/var/lib/cairn-csi"
 )
@@ -137,7 +143,7 @@ func (c Config) check() error {
 			}
 		}
 		if len(c.PKI.Client.Cert) == 0 || len(c.PKI.Client.Key) == 0 || len(c.PKI.CACert) == 0 || len(c.PKI.GossipKey) == 0 {
-			return fmt.Errorf("PKI: the CA, the gossip key and the CSI hosts' bundle are required")
+			return fmt.Errorf("PKI: the CA, the gossip key and the CSI daemons' bundle are required")
 		}
 	}
 	return nil
@@ -175,7 +181,7 @@ func Files(c Config) ([]File, error) {
 	}
 	if c.clustered() {
 		ns = append(ns, pkiSecrets(c)...)
-		tokenNote = strings.TrimPrefix(tokenNote+"\n", "\n") + "The cluster's credentials (CA, gossip key, one bundle per server and the CSI hosts'):\n" +
+		tokenNote = strings.TrimPrefix(tokenNote+"\n", "\n") + "The cluster's credentials (CA, gossip key, one bundle per server and the CSI daemons'):\n" +
 			"keep this file secret, and the CA key of `cairn k8s spec` offline."
 	}
 	return []File{

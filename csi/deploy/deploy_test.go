@@ -312,8 +312,13 @@ func TestConsistent(t *testing.T) {
 	if d.service.Name != d.server.Spec.ServiceName || d.service.Spec.ClusterIP != corev1.ClusterIPNone {
 		t.Errorf("service %s (clusterIP %q), StatefulSet serviceName %s: want the same headless service", d.service.Name, d.service.Spec.ClusterIP, d.server.Spec.ServiceName)
 	}
-	if got := arg(containers(d.controller.Spec.Template.Spec)["cairn-csi"].Args, "--host"); got != fmt.Sprintf("tcp://%s:%d", server, controlPort) {
-		t.Errorf("controller --host %s, want the first server's control port", got)
+	ctrl := containers(d.controller.Spec.Template.Spec)["cairn-csi"]
+	if got := arg(ctrl.Args, "--daemon"); got != fmt.Sprintf("tcp://%s:%d", server, controlPort) {
+		t.Errorf("controller --daemon %s, want the first server's control port", got)
+	}
+	checkDaemon(t, containers(d.server.Spec.Template.Spec)["cairn"], ctrl)
+	if got := arg(containers(node)["cairn-csi"].Args, "--daemon"); got != "none" {
+		t.Errorf("node plugin --daemon %s: with one server no daemon runs on the nodes", got)
 	}
 	if got := d.class.Parameters[csi.ParamServer]; got != server {
 		t.Errorf("StorageClass server %s, want %s", got, server)
@@ -325,6 +330,24 @@ func TestConsistent(t *testing.T) {
 	}
 	if !*d.class.AllowVolumeExpansion {
 		t.Error("StorageClass does not allow expansion")
+	}
+}
+
+// checkDaemon checks the daemon the controller calls: `cairn server`
+// serving its control API on the control port with the token the
+// controller sends.
+func checkDaemon(t *testing.T, daemon, ctrl corev1.Container) {
+	t.Helper()
+	if !slices.Contains(daemon.Args, "server") || slices.Contains(daemon.Args, "csi") {
+		t.Errorf("container %s runs %q, want cairn server", daemon.Name, daemon.Args)
+	}
+	if got := arg(daemon.Args, "--api-listen"); got != fmt.Sprintf("tcp://0.0.0.0:%d", controlPort) {
+		t.Errorf("container %s: --api-listen %s, want the control port", daemon.Name, got)
+	}
+	tok, ctok := arg(daemon.Args, "--api-token-file"), arg(ctrl.Args, "--daemon-token-file")
+	if tok == "" || filepath.Dir(tok) != mountPath(daemon, "control-token") || filepath.Base(tok) != filepath.Base(ctok) ||
+		filepath.Dir(ctok) != mountPath(ctrl, "control-token") {
+		t.Errorf("daemon --api-token-file %s, controller --daemon-token-file %s: want the token Secret's file", tok, ctok)
 	}
 }
 
@@ -347,8 +370,8 @@ func TestPrivileges(t *testing.T) {
 }
 
 // mounters are the node containers that mount: the plugin (NFS) and, in a
-// cluster, the host (FUSE).
-var mounters = []string{"cairn-csi", "cairn-host"}
+// cluster, the node daemon (FUSE).
+var mounters = []string{"cairn-csi", "cairn-daemon"}
 
 func checkPrivileges(t *testing.T, cfg Config, d decoded) {
 	node := d.node.Spec.Template.Spec

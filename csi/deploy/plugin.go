@@ -39,17 +39,18 @@ func livenessProbe() *corev1.Probe {
 		InitialDelaySeconds: 10, TimeoutSeconds: 3, PeriodSeconds: 10, FailureThreshold: 5}
 }
 
-// controller is the CSI controller Deployment: cairn forwarding to the
-// servers, and the provisioner, snapshotter, resizer and livenessprobe
-// sidecars. Nothing in it is privileged or touches the host.
+// controller is the CSI controller Deployment: cairn calling the control
+// API of the first server's daemon, and the provisioner, snapshotter,
+// resizer and livenessprobe sidecars. Nothing in it is privileged or
+// touches the host.
 func controller(c Config) *appsv1.Deployment {
 	one := int32(1)
 	vol, mount := tokenVolume()
 	plugin := corev1.Container{
 		Name: "cairn-csi", Image: c.Image,
 		Args: []string{"--log-json", "csi", "--endpoint", Endpoint, "--mode", "controller",
-			"--host", fmt.Sprintf("tcp://%s:%d", c.serverAddr(), controlPort),
-			"--host-token-file", mount.MountPath + "/" + tokenKey},
+			"--daemon", fmt.Sprintf("tcp://%s:%d", c.serverAddr(), controlPort),
+			"--daemon-token-file", mount.MountPath + "/" + tokenKey},
 		Env:          []corev1.EnvVar{nodeNameEnv},
 		Ports:        []corev1.ContainerPort{{Name: "healthz", ContainerPort: controllerHealthPort}},
 		VolumeMounts: []corev1.VolumeMount{socketMount, mount},
@@ -88,19 +89,24 @@ func hostPath(name, path string, t corev1.HostPathType) corev1.Volume {
 	return corev1.Volume{Name: name, VolumeSource: corev1.VolumeSource{HostPath: &corev1.HostPathVolumeSource{Path: path, Type: &t}}}
 }
 
-// node is the node plugin DaemonSet. The plugin container is the only
-// privileged one: it mounts (NFS, and FUSE through /dev/fuse) into the
-// kubelet's directory, whose mounts must propagate back to the host
-// (Bidirectional). It uses the host network so NFS mounts live in the
-// host's network namespace. The registrar and the livenessprobe are
-// unprivileged.
+// node is the node plugin DaemonSet. The plugin container (and, in a
+// cluster, the node daemon beside it) is the only privileged one: it
+// mounts (NFS, and FUSE through /dev/fuse) into the kubelet's directory,
+// whose mounts must propagate back to the host (Bidirectional). It uses
+// the host network so NFS mounts live in the host's network namespace.
+// The registrar and the livenessprobe are unprivileged. With one server
+// no daemon runs on the nodes: volumes are mounted from its NFS gateway.
 func node(c Config) *appsv1.DaemonSet {
 	yes := true
 	bidir := corev1.MountPropagationBidirectional
+	daemon := []string{"--daemon", "none"}
+	if c.clustered() {
+		daemon = []string{"--daemon", "unix://" + nodeDaemonSocket, "--spawn-daemon=false"}
+	}
 	plugin := corev1.Container{
 		Name: "cairn-csi", Image: c.Image,
-		Args: []string{"--log-json", "csi", "--endpoint", Endpoint, "--mode", "node",
-			"--state-dir", stateDir, "--host", "unix://" + stateDir + "/host.sock", "--spawn-host=false"},
+		Args: append([]string{"--log-json", "csi", "--endpoint", Endpoint, "--mode", "node",
+			"--state-dir", stateDir}, daemon...),
 		Env:   []corev1.EnvVar{nodeNameEnv},
 		Ports: []corev1.ContainerPort{{Name: "healthz", ContainerPort: nodeHealthPort}},
 		VolumeMounts: []corev1.VolumeMount{
@@ -117,7 +123,7 @@ func node(c Config) *appsv1.DaemonSet {
 	containers := []corev1.Container{plugin}
 	volumes := []corev1.Volume{}
 	if c.clustered() {
-		containers = append(containers, nodeHost(c, plugin))
+		containers = append(containers, nodeDaemon(c, plugin))
 		volumes = append(volumes, clientPKIVolume())
 	}
 	registrar := sidecar("node-driver-registrar", c.Images.Registrar,
@@ -150,17 +156,20 @@ func node(c Config) *appsv1.DaemonSet {
 		}}
 }
 
-// nodeHost is the cairn host of a node of a cluster: a client of the
-// cluster serving the node plugin's FUSE publishes (each mount as its
-// own process) on the plugin's host socket. It is a container of its
-// own, so that a restart of the plugin leaves the mounts serving; it
-// needs what FUSE mounts need, like the plugin.
-func nodeHost(c Config, plugin corev1.Container) corev1.Container {
+// nodeDaemonSocket is the control socket of a node's daemon, in the
+// state directory both containers mount.
+const nodeDaemonSocket = stateDir + "/daemon.sock"
+
+// nodeDaemon is the daemon of a node of a cluster: `cairn server`, a
+// client of the cluster, serving the node plugin's FUSE publishes on its
+// control socket. It is a container of its own, so that a restart of
+// the plugin leaves the mounts serving; it needs what FUSE mounts need,
+// like the plugin.
+func nodeDaemon(c Config, plugin corev1.Container) corev1.Container {
 	return corev1.Container{
-		Name: "cairn-host", Image: c.Image,
-		Args: append(append([]string{"--log-json"}, c.clientArgs()...), "csi", "host",
-			"--data", stateDir+"/host-data", "--socket", stateDir+"/host.sock"),
-		Env: []corev1.EnvVar{nodeNameEnv},
+		Name: "cairn-daemon", Image: c.Image,
+		Args: c.clientDaemonArgs(stateDir+"/daemon-data", nodeDaemonSocket),
+		Env:  []corev1.EnvVar{nodeNameEnv},
 		VolumeMounts: append(append([]corev1.VolumeMount(nil), plugin.VolumeMounts[1:]...),
 			corev1.VolumeMount{Name: "pki-client", MountPath: clientPKIDir, ReadOnly: true}),
 		Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{

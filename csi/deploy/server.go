@@ -61,11 +61,11 @@ func serverService(c Config) *corev1.Service {
 }
 
 // servers returns the cairn server StatefulSets. One server owning its
-// data directory runs `cairn csi host`: data, NFS gateway and the CSI
-// controller's backend in one process. A cluster runs `cairn server`
-// storage nodes (the etcd members in the first set, the others in a
-// second), each pod of the first set with a CSI host beside it, a client
-// of the cluster serving the controller.
+// data directory runs `cairn server`: data, NFS gateway and the control
+// API the CSI controller calls, in one process. A cluster runs `cairn
+// server` storage nodes (the etcd members in the first set, the others
+// in a second), each pod of the first set with a daemon beside it, a
+// client of the cluster serving the controller.
 func servers(c Config) []any {
 	if !c.clustered() {
 		return []any{serverSet(c, serverName, c.Nodes, []corev1.Container{standaloneServer(c)}, nil)}
@@ -84,14 +84,13 @@ func servers(c Config) []any {
 		return ct
 	}
 	_, token := tokenVolume()
-	host := corev1.Container{
-		Name: "cairn-csi-host", Image: c.Image,
-		Args: append(append([]string{"--log-json"}, c.clientArgs()...), "csi", "host",
-			"--data", "/var/lib/cairn-csi-host", "--socket", "/run/cairn/host.sock",
-			"--listen", fmt.Sprintf("tcp://0.0.0.0:%d", controlPort), "--token-file", token.MountPath+"/"+tokenKey),
+	daemon := corev1.Container{
+		Name: "cairn-csi-daemon", Image: c.Image,
+		Args: append(c.clientDaemonArgs("/var/lib/cairn-csi-daemon", "/run/cairn/"+socketName),
+			"--api-listen", fmt.Sprintf("tcp://0.0.0.0:%d", controlPort), "--api-token-file", token.MountPath+"/"+tokenKey),
 		Env:   []corev1.EnvVar{nodeNameEnv},
 		Ports: []corev1.ContainerPort{{Name: "control", ContainerPort: controlPort}},
-		VolumeMounts: []corev1.VolumeMount{{Name: "host-data", MountPath: "/var/lib/cairn-csi-host"},
+		VolumeMounts: []corev1.VolumeMount{{Name: "daemon-data", MountPath: "/var/lib/cairn-csi-daemon"},
 			{Name: "run", MountPath: "/run/cairn"}, token, {Name: "pki-client", MountPath: clientPKIDir, ReadOnly: true}},
 		Resources: corev1.ResourceRequirements{
 			Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("256Mi")},
@@ -100,8 +99,8 @@ func servers(c Config) []any {
 		SecurityContext: restricted(),
 	}
 	extra := []corev1.Volume{serverPKIVolume(c), clientPKIVolume(),
-		{Name: "host-data", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}
-	sets := []any{serverSet(c, serverName, members, []corev1.Container{storage(serverName), host}, extra)}
+		{Name: "daemon-data", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}
+	sets := []any{serverSet(c, serverName, members, []corev1.Container{storage(serverName), daemon}, extra)}
 	if rest := c.Nodes - members; rest > 0 {
 		sets = append(sets, serverSet(c, storageSetName, rest, []corev1.Container{storage(storageSetName)}, extra[:1]))
 	}
@@ -124,10 +123,10 @@ func serverContainer(c Config, args []string) corev1.Container {
 // standaloneServer is the container of a server owning its data alone.
 func standaloneServer(c Config) corev1.Container {
 	_, mount := tokenVolume()
-	ct := serverContainer(c, []string{"--log-json", "csi", "host",
-		"--data", "/var/lib/cairn", "--socket", "/run/cairn/host.sock",
-		"--listen", fmt.Sprintf("tcp://0.0.0.0:%d", controlPort), "--token-file", mount.MountPath + "/" + tokenKey,
-		"--serve-nfs", "--nfs-listen", fmt.Sprintf(":%d", nfsPort),
+	ct := serverContainer(c, []string{"--log-json", "--data", "/var/lib/cairn", "server", "--volume=",
+		"--socket", "/run/cairn/" + socketName,
+		"--api-listen", fmt.Sprintf("tcp://0.0.0.0:%d", controlPort), "--api-token-file", mount.MountPath + "/" + tokenKey,
+		"--nfs-listen", fmt.Sprintf(":%d", nfsPort),
 		"--metrics", fmt.Sprintf(":%d", metricsPort), "--memory-limit", "800MiB"})
 	ct.Env = []corev1.EnvVar{nodeNameEnv,
 		{Name: "CAIRN_REPLICAS", Value: strconv.Itoa(c.Replicas)},
@@ -201,7 +200,7 @@ const serverRoleLabel = "cairn.dev/role"
 // controlPolicy lets only the CSI controller reach the servers' control
 // port; NFS and metrics stay open, and so do a cluster's ports, whose
 // peers authenticate with certificates of the cluster CA (the node
-// plugins' hosts join from the host network, which no pod selector
+// plugins' daemons join from the host network, which no pod selector
 // matches).
 func controlPolicy(c Config) *networkingv1.NetworkPolicy {
 	tcp, udp := corev1.ProtocolTCP, corev1.ProtocolUDP

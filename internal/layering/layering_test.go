@@ -87,6 +87,31 @@ func rules(mod string) []rule {
 			transitive: true,
 		},
 		{
+			// The control API's messages are a leaf: any client may use them.
+			name:       "api must not depend on any cairn package",
+			from:       func(rel string) bool { return in(rel, "api") },
+			to:         local("chunks", "fs", "nfsgw", "snapshots", "cluster", "csi", "cmd", "control", "datadir", "fusefs"),
+			transitive: true,
+		},
+		{
+			// Clients of the daemon know its API, nothing of what serves it.
+			name:       "control/client must depend only on the api",
+			from:       func(rel string) bool { return in(rel, "control/client") },
+			to:         local("chunks", "fs", "nfsgw", "snapshots", "cluster", "csi", "cmd", "datadir", "fusefs", "control/server"),
+			transitive: true,
+		},
+		{
+			// The control server sits between the clients and the frontends:
+			// it serves what it is given and opens no data directory.
+			name: "control must not depend on datadir, cluster, csi, cmd or the engines",
+			from: func(rel string) bool { return rel == "control" },
+			to: func(dep string) bool {
+				return local("datadir", "cluster", "csi", "cmd")(dep) ||
+					in(dep, "github.com/dgraph-io/badger/v4", "github.com/hashicorp/serf") || strings.HasPrefix(dep, "go.etcd.io/etcd/")
+			},
+			transitive: true,
+		},
+		{
 			// Programs (the CLI and the cluster benchmark) wire the cluster
 			// in; libraries reach it only through the interfaces they own.
 			name: "only programs (cmd, bench) import cluster",
@@ -195,6 +220,13 @@ func TestRules(t *testing.T) {
 		{pkg{ImportPath: mod + "/nfsgw", Imports: []string{mod + "/cluster"}}, 1},
 		{pkg{ImportPath: mod + "/snapshots", Imports: []string{mod + "/clusterfoo"}}, 0},
 		{pkg{ImportPath: "other.org/x", Imports: []string{mod + "/cluster"}}, 0},
+		{pkg{ImportPath: mod + "/api/cairn/v1", Deps: []string{"google.golang.org/grpc"}}, 0},
+		{pkg{ImportPath: mod + "/api/cairn/v1", Deps: []string{mod + "/fs"}}, 1},
+		{pkg{ImportPath: mod + "/control/client", Deps: []string{mod + "/api/cairn/v1"}}, 0},
+		{pkg{ImportPath: mod + "/control/client", Deps: []string{mod + "/snapshots"}}, 1},
+		{pkg{ImportPath: mod + "/control", Deps: []string{mod + "/fs", mod + "/fusefs", mod + "/nfsgw"}}, 0},
+		{pkg{ImportPath: mod + "/control", Deps: []string{mod + "/datadir"}}, 1},
+		{pkg{ImportPath: mod + "/control", Deps: []string{"github.com/dgraph-io/badger/v4"}}, 1},
 	}
 	for _, tt := range tests {
 		if got := violations(mod, []pkg{tt.pkg}); len(got) != tt.want {

@@ -103,6 +103,9 @@ func TestSecondOpenFails(t *testing.T) {
 	if !strings.Contains(err.Error(), want) {
 		t.Errorf("second Open error %q; want it to say %q", err, want)
 	}
+	if got := badgerkv.Owner(dir); got != os.Getpid() {
+		t.Errorf("Owner = %d; want this process, %d", got, os.Getpid())
+	}
 	if err := kv.Close(); err != nil {
 		t.Fatal(err)
 	}

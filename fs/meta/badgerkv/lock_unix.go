@@ -44,13 +44,25 @@ func lockDir(dir string) (func() error, error) {
 
 // owner describes the process recorded in the lock file, if any.
 func owner(path string) string {
+	if pid := ownerPID(path); pid != 0 {
+		return fmt.Sprintf(" (pid %d)", pid)
+	}
+	return ""
+}
+
+// Owner returns the pid of the process that last locked the store in dir,
+// or 0 if none is recorded: what a caller waiting for the store names. The
+// process may have exited since.
+func Owner(dir string) int { return ownerPID(filepath.Join(dir, lockName)) }
+
+func ownerPID(path string) int {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return ""
+		return 0
 	}
 	pid, err := strconv.Atoi(string(bytes.TrimSpace(b)))
-	if err != nil {
-		return ""
+	if err != nil || pid <= 0 {
+		return 0
 	}
-	return fmt.Sprintf(" (pid %d)", pid)
+	return pid
 }

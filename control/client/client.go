@@ -1,0 +1,119 @@
+// Package client is the Go client of the cairn.v1 control API: what the
+// CLI, the CSI driver and the dashboard use to talk to a node daemon.
+package client
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+
+	cairnv1 "github.com/cairn-storage/cairn/api/cairn/v1"
+)
+
+// ErrNoDaemon is returned by Find when no daemon serves the socket.
+var ErrNoDaemon = errors.New("no cairn daemon is running")
+
+// Client holds a connection to a daemon and a client of each service.
+type Client struct {
+	conn        *grpc.ClientConn
+	Volumes     cairnv1.VolumesClient
+	Snapshots   cairnv1.SnapshotsClient
+	Mounts      cairnv1.MountsClient
+	Maintenance cairnv1.MaintenanceClient
+	Cluster     cairnv1.ClusterClient
+	Health      cairnv1.HealthClient
+}
+
+// Options tune Dial.
+type Options struct {
+	// TLS, for a TCP endpoint, is the client's TLS configuration (a
+	// cluster bundle's ClientTLS); Token is sent as a bearer token.
+	TLS   *tls.Config
+	Token string
+}
+
+// New returns a client over conn; Close closes conn.
+func New(conn *grpc.ClientConn) *Client {
+	return &Client{conn: conn,
+		Volumes:     cairnv1.NewVolumesClient(conn),
+		Snapshots:   cairnv1.NewSnapshotsClient(conn),
+		Mounts:      cairnv1.NewMountsClient(conn),
+		Maintenance: cairnv1.NewMaintenanceClient(conn),
+		Cluster:     cairnv1.NewClusterClient(conn),
+		Health:      cairnv1.NewHealthClient(conn)}
+}
+
+// Dial returns a client of the daemon at endpoint: unix:///PATH, a socket
+// path, or tcp://HOST:PORT. It does not wait for the daemon.
+func Dial(endpoint string, opts Options) (*Client, error) {
+	target, tcp := endpoint, false
+	switch {
+	case strings.HasPrefix(endpoint, "unix://"):
+	case strings.HasPrefix(endpoint, "tcp://"):
+		target, tcp = strings.TrimPrefix(endpoint, "tcp://"), true
+	case strings.HasPrefix(endpoint, "/"):
+		target = "unix://" + endpoint
+	default:
+		return nil, fmt.Errorf("control endpoint %q: want unix:///PATH or tcp://HOST:PORT", endpoint)
+	}
+	creds := insecure.NewCredentials()
+	if tcp && opts.TLS != nil {
+		creds = credentials.NewTLS(opts.TLS)
+	}
+	dopts := []grpc.DialOption{grpc.WithTransportCredentials(creds),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64 << 20))}
+	if opts.Token != "" {
+		dopts = append(dopts, grpc.WithPerRPCCredentials(bearer{token: opts.Token}))
+	}
+	conn, err := grpc.NewClient(target, dopts...)
+	if err != nil {
+		return nil, fmt.Errorf("control endpoint %s: %w", endpoint, err)
+	}
+	return New(conn), nil
+}
+
+// Find returns a client of the daemon serving the unix socket path, or
+// ErrNoDaemon when there is no socket or nobody answers on it (a daemon
+// that died leaves its socket file behind).
+func Find(ctx context.Context, path string) (*Client, error) {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%w (no socket %s)", ErrNoDaemon, path)
+	}
+	c, err := Dial("unix://"+path, Options{})
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := c.Health.Version(ctx, &cairnv1.VersionRequest{}, grpc.WaitForReady(false)); err != nil {
+		c.Close()
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return nil, fmt.Errorf("the cairn daemon on %s does not answer: %w", path, err)
+		}
+		return nil, fmt.Errorf("%w (nobody answers on %s: %v)", ErrNoDaemon, path, err)
+	}
+	return c, nil
+}
+
+// Close closes the connection.
+func (c *Client) Close() error { return c.conn.Close() }
+
+// bearer sends a token with every call.
+type bearer struct{ token string }
+
+// GetRequestMetadata adds the authorization header.
+func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer " + b.token}, nil
+}
+
+// RequireTransportSecurity is false so a token also works without TLS
+// (the daemon warns about it when it starts).
+func (b bearer) RequireTransportSecurity() bool { return false }

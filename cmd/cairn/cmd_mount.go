@@ -37,7 +37,7 @@ func mountFlags() []cli.Flag {
 func mountCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "mount",
-		Usage:     "serve a volume through FUSE at MOUNTPOINT (in the foreground)",
+		Usage:     "mount a volume (or a snapshot) through FUSE at MOUNTPOINT: by the daemon, or in the foreground",
 		ArgsUsage: "VOLUME MOUNTPOINT",
 		Description: "When a cairn daemon (cairn server) owns --data, mount asks it for the mount\n" +
 			"and returns: the daemon serves it until `cairn unmount MOUNTPOINT` (or its own\n" +

@@ -28,10 +28,17 @@ func serverCommand() *cli.Command {
 	flags = append(flags, apiFlags()...)
 	return &cli.Command{
 		Name:  "server",
-		Usage: "run a cairn node: the NFS gateway, and optionally a FUSE mount of one volume",
-		Description: "server opens the data directory, creates --volume if it does not exist,\n" +
-			"serves every volume over NFSv3 and, with --mount, mounts --volume through FUSE.\n" +
-			"It runs in the foreground until SIGINT or SIGTERM, then unmounts and flushes.",
+		Usage: "run the node daemon: own the data, serve the control API, NFS and FUSE mounts",
+		Description: "server is the one process per node that owns the data directory (or, with the\n" +
+			"global --cluster, is a gateway of a cluster). It serves the control API on\n" +
+			"DATA/cairn.sock (mode 0600; --socket-group for 0660), and on TCP with\n" +
+			"--api-listen (mutual TLS with --tls-dir, or the --api-token-file token): every\n" +
+			"other cairn command, the CSI driver and the dashboard are its clients. It\n" +
+			"creates --volume if it does not exist, serves every volume over NFSv3 and, with\n" +
+			"--mount, mounts --volume through FUSE; `cairn mount` asks it for more mounts.\n" +
+			"It runs in the foreground until SIGINT or SIGTERM, then stops the API, flushes,\n" +
+			"unmounts, closes the stores and logs \"stopped\". A server started while another\n" +
+			"is stopping waits for the data directory (--lock-wait).",
 		Flags:  flags,
 		Action: server,
 	}

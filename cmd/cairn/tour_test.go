@@ -35,10 +35,17 @@ func startTour(t *testing.T) *tour {
 	startCairn(t, "server.log", "--data", tr.data, "server", "--volume", "default", "--mount", tr.mnt,
 		"--nfs-listen", tr.nfs, "--metrics", freeAddr(t))
 	waitMounted(t, tr.mnt)
+	waitAPI(t, tr)
+	return tr
+}
+
+// waitAPI waits until the daemon of tr.data answers.
+func waitAPI(t *testing.T, tr *tour) {
+	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		if _, err := tr.try("status"); err == nil {
-			return tr
+			return
 		} else if time.Now().After(deadline) {
 			t.Fatalf("the daemon's API does not answer: %v", err)
 		}

@@ -26,9 +26,9 @@ import (
 // way a command is the same calls, so its output and exit code are too.
 func withAPI(c *cli.Context, fn func(api *client.Client) error) error {
 	if !clientMode(c) {
-		api, err := client.Find(c.Context, control.SocketPath(c.String("data")))
+		api, err := client.Find(c.Context, socketPath(c))
 		if err == nil {
-			slog.Debug("using the daemon", "socket", control.SocketPath(c.String("data")))
+			slog.Debug("using the daemon", "socket", socketPath(c))
 			defer api.Close()
 			return apiError(fn(api))
 		}

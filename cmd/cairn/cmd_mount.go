@@ -16,7 +16,6 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	cairnv1 "github.com/cairn-storage/cairn/api/cairn/v1"
-	"github.com/cairn-storage/cairn/control"
 	"github.com/cairn-storage/cairn/control/client"
 	"github.com/cairn-storage/cairn/datadir"
 )
@@ -97,7 +96,7 @@ func mount(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if api, err := client.Find(c.Context, control.SocketPath(c.String("data"))); err == nil && !clientMode(c) {
+	if api, err := client.Find(c.Context, socketPath(c)); err == nil && !clientMode(c) {
 		defer api.Close()
 		return apiError(mountByDaemon(c, api, req))
 	} else if err != nil && !errors.Is(err, client.ErrNoDaemon) {

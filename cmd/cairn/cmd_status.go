@@ -8,7 +8,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	cairnv1 "github.com/cairn-storage/cairn/api/cairn/v1"
-	"github.com/cairn-storage/cairn/control"
 	"github.com/cairn-storage/cairn/control/client"
 )
 
@@ -24,7 +23,7 @@ func statusCommand() *cli.Command {
 }
 
 func daemonStatus(c *cli.Context) error {
-	sock := control.SocketPath(c.String("data"))
+	sock := socketPath(c)
 	api, err := client.Find(c.Context, sock)
 	if errors.Is(err, client.ErrNoDaemon) {
 		return cli.Exit(fmt.Sprintf("no cairn daemon owns %s (%v); start one with `cairn server`", c.String("data"), err), 1)

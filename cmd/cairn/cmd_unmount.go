@@ -8,7 +8,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	cairnv1 "github.com/cairn-storage/cairn/api/cairn/v1"
-	"github.com/cairn-storage/cairn/control"
 	"github.com/cairn-storage/cairn/control/client"
 )
 
@@ -36,7 +35,7 @@ func unmount(c *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("mountpoint %q: %w", dir, err)
 	}
-	api, err := client.Find(c.Context, control.SocketPath(c.String("data")))
+	api, err := client.Find(c.Context, socketPath(c))
 	if errors.Is(err, client.ErrNoDaemon) {
 		return fmt.Errorf("unmount %s: %w for %s: a foreground `cairn mount` unmounts on Ctrl-C (or umount %s)",
 			abs, client.ErrNoDaemon, c.String("data"), abs)

@@ -37,6 +37,12 @@ func globalFlags() []cli.Flag {
 			Usage:   "log as JSON lines instead of text",
 			EnvVars: []string{"CAIRN_LOG_JSON"},
 		},
+		&cli.StringFlag{
+			Name:        "socket",
+			Usage:       "control socket of the daemon that owns --data (a daemon started with --socket)",
+			EnvVars:     []string{"CAIRN_SOCKET"},
+			DefaultText: "DATA/cairn.sock",
+		},
 		&cli.DurationFlag{
 			Name:    "lock-wait",
 			Usage:   "how long to wait for another cairn process (one that is stopping) to release the data directory; 0: fail at once",

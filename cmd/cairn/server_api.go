@@ -19,14 +19,14 @@ import (
 // apiFlags configure where `cairn server` serves the control API.
 func apiFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "socket", Usage: "unix socket of the control API", DefaultText: "DATA/" + control.SocketName, EnvVars: []string{"CAIRN_SOCKET"}},
 		&cli.StringFlag{Name: "socket-group", Usage: "group that may use the control socket (mode 0660; default 0600, the owner only)", EnvVars: []string{"CAIRN_SOCKET_GROUP"}},
 		&cli.StringFlag{Name: "api-listen", Usage: "also serve the control API on tcp://HOST:PORT: clients need a certificate of the cluster CA (--tls-dir) or the --api-token-file token", EnvVars: []string{"CAIRN_API_LISTEN"}},
 		&cli.StringFlag{Name: "api-token-file", Usage: "file holding the bearer token TCP clients of the control API may send", EnvVars: []string{"CAIRN_API_TOKEN_FILE"}},
 	}
 }
 
-// socketPath is the control socket of --data, or --socket.
+// socketPath is the control socket of --data, or the global --socket:
+// where the daemon serves and where every other command looks for it.
 func socketPath(c *cli.Context) string {
 	if s := c.String("socket"); s != "" {
 		return s

@@ -7,8 +7,10 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"google.golang.org/grpc"
@@ -87,6 +89,19 @@ func Find(ctx context.Context, path string) (*Client, error) {
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("%w (no socket %s)", ErrNoDaemon, path)
 	}
+	// A plain connect first tells a dead daemon (refused) from one this
+	// user may not call (EACCES): that one must not be mistaken for none
+	// and have the command open the data directory behind its back.
+	conn, err := net.Dial("unix", path)
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ENOENT):
+		return nil, fmt.Errorf("%w (nobody answers on %s)", ErrNoDaemon, path)
+	case errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM):
+		return nil, fmt.Errorf("the cairn daemon's socket %s: %w (run as its owner, or start it with --socket-group)", path, err)
+	case err != nil:
+		return nil, fmt.Errorf("the cairn daemon's socket %s: %w", path, err)
+	}
+	conn.Close()
 	c, err := Dial("unix://"+path, Options{})
 	if err != nil {
 		return nil, err

@@ -3,7 +3,6 @@ package control
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"syscall"
 
@@ -77,14 +76,7 @@ func (s *Server) MountVolume(ctx context.Context, r *cairnv1.MountRequest, owner
 	}
 	e := MountEntry{Volume: r.GetVolume(), Mountpoint: r.GetMountpoint(), Owner: owner,
 		ReadOnly: opts.ReadOnly || vol.Info().ReadOnly, Snapshot: r.GetSnapshot()}
-	if err := s.mounts.add(vol, e, opts); err != nil {
-		return MountEntry{}, err
-	}
-	i := slices.IndexFunc(s.mounts.list(), func(m MountEntry) bool { return m.Volume == e.Volume && m.Owner == owner })
-	if i >= 0 {
-		e = s.mounts.list()[i]
-	}
-	return e, nil
+	return s.mounts.add(vol, e, opts)
 }
 
 // Unmount unmounts a mount of the daemon.

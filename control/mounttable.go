@@ -45,32 +45,33 @@ func newMountTable(log *slog.Logger) *mountTable {
 	return &mountTable{log: log, m: map[string]*mounted{}}
 }
 
-// add mounts vol at dir with opts; the table owns vol from then on (it is
-// closed if the mount fails).
-func (t *mountTable) add(vol *fs.Volume, e MountEntry, opts fusefs.Options) error {
+// add mounts vol at e.Mountpoint with opts and returns the entry as
+// stored (absolute mountpoint, time); the table owns vol from then on
+// (it is closed if the mount fails).
+func (t *mountTable) add(vol *fs.Volume, e MountEntry, opts fusefs.Options) (MountEntry, error) {
 	dir, err := filepath.Abs(e.Mountpoint)
 	if err != nil {
-		return errors.Join(fmt.Errorf("mountpoint %q: %w", e.Mountpoint, syscall.EINVAL), vol.Close(context.Background()))
+		return MountEntry{}, errors.Join(fmt.Errorf("mountpoint %q: %w", e.Mountpoint, syscall.EINVAL), vol.Close(context.Background()))
 	}
 	e.Mountpoint, e.Mounted = dir, time.Now()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if old := t.m[dir]; old != nil {
-		return errors.Join(fmt.Errorf("%s: volume %s is mounted there already: %w", dir, old.info.Volume, syscall.EEXIST),
+		return MountEntry{}, errors.Join(fmt.Errorf("%s: volume %s is mounted there already: %w", dir, old.info.Volume, syscall.EEXIST),
 			vol.Close(context.Background()))
 	}
 	if err := checkMountpoint(dir); err != nil {
-		return errors.Join(err, vol.Close(context.Background()))
+		return MountEntry{}, errors.Join(err, vol.Close(context.Background()))
 	}
 	srv, err := fusefs.Mount(vol, dir, opts)
 	if err != nil {
-		return errors.Join(err, vol.Close(context.Background()))
+		return MountEntry{}, errors.Join(err, vol.Close(context.Background()))
 	}
 	m := &mounted{info: e, vol: vol, srv: srv, done: make(chan struct{})}
 	t.m[dir] = m
 	go t.watch(m)
 	t.log.Info("mounted", "volume", e.Volume, "mountpoint", dir, "read-only", e.ReadOnly, "owner", e.Owner)
-	return nil
+	return e, nil
 }
 
 // checkMountpoint fails unless dir is a directory (the daemon does not

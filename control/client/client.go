@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 
@@ -70,7 +71,12 @@ func Dial(endpoint string, opts Options) (*Client, error) {
 	if tcp && opts.TLS != nil {
 		creds = credentials.NewTLS(opts.TLS)
 	}
+	// Reconnection backs off to at most a second (gRPC's default is two
+	// minutes): a daemon restarted by its supervisor, or started by the
+	// CSI plugin, is found again at once.
 	dopts := []grpc.DialOption{grpc.WithTransportCredentials(creds),
+		grpc.WithConnectParams(grpc.ConnectParams{Backoff: backoff.Config{
+			BaseDelay: 50 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second}}),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64 << 20))}
 	if opts.Token != "" {
 		dopts = append(dopts, grpc.WithPerRPCCredentials(bearer{token: opts.Token}))
@@ -121,6 +127,10 @@ func Find(ctx context.Context, path string) (*Client, error) {
 // Close closes the connection.
 func (c *Client) Close() error { return c.conn.Close() }
 
+// Reconnect makes the connection try the daemon again at once, instead
+// of at its next backoff: for a caller that just started it.
+func (c *Client) Reconnect() { c.conn.ResetConnectBackoff() }
+
 // bearer sends a token with every call.
 type bearer struct{ token string }
 
@@ -129,6 +139,6 @@ func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]strin
 	return map[string]string{"authorization": "Bearer " + b.token}, nil
 }
 
-// RequireTransportSecurity is false so a token also works without TLS
-// (the daemon warns about it when it starts).
+// RequireTransportSecurity is false so a token also works without TLS (a
+// daemon in the same pod network; it warns about it when it starts).
 func (b bearer) RequireTransportSecurity() bool { return false }

@@ -42,7 +42,6 @@ type Daemon struct {
 	cfg    Config
 	log    *slog.Logger
 	socket string // the unix socket's path; "" for TCP
-	conn   *grpc.ClientConn
 	api    *client.Client
 
 	spawnMu sync.Mutex
@@ -61,11 +60,11 @@ func Dial(cfg Config) (*Daemon, error) {
 	if network != "unix" && cfg.Spawn != nil {
 		return nil, errors.New("daemon: only a daemon on a unix socket can be started")
 	}
-	conn, err := dial(network, addr, cfg)
+	api, err := client.Dial(cfg.Endpoint, client.Options{TLS: cfg.TLS, Token: cfg.Token})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("daemon: %w", err)
 	}
-	d := &Daemon{cfg: cfg, log: cfg.Logger, conn: conn, api: client.New(conn)}
+	d := &Daemon{cfg: cfg, log: cfg.Logger, api: api}
 	if network == "unix" {
 		d.socket = addr
 	}

@@ -138,7 +138,7 @@ func (d *Daemon) start(sc *SpawnConfig) (*exec.Cmd, <-chan error, error) {
 // awaitStart waits until the daemon started as pid answers, fails if it
 // exits first or does not answer within timeout.
 func (d *Daemon) awaitStart(ctx context.Context, pid int, exited <-chan error, timeout time.Duration) error {
-	d.conn.ResetConnectBackoff()
+	d.api.Reconnect()
 	deadline := time.Now().Add(timeout)
 	for {
 		if d.alive(ctx, 500*time.Millisecond) == nil {
@@ -153,7 +153,7 @@ func (d *Daemon) awaitStart(ctx context.Context, pid int, exited <-chan error, t
 			return errors.Join(fmt.Errorf("the daemon (pid %d) did not answer within %v; see %s",
 				pid, timeout, LogFile(d.cfg.Spawn.StateDir)), ctx.Err())
 		}
-		d.conn.ResetConnectBackoff()
+		d.api.Reconnect()
 	}
 }
 

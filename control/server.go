@@ -102,11 +102,12 @@ func (s *Server) Register(g *grpc.Server) {
 }
 
 // ServerOptions are the gRPC options every listener of the API uses:
-// errors mapped to status codes in one place.
+// errors mapped to status codes in one place, then every call counted
+// and logged with its code.
 func ServerOptions() []grpc.ServerOption {
 	return []grpc.ServerOption{
-		grpc.ChainUnaryInterceptor(unaryErrors),
-		grpc.ChainStreamInterceptor(streamErrors),
+		grpc.ChainUnaryInterceptor(unaryObserve, unaryErrors),
+		grpc.ChainStreamInterceptor(streamObserve, streamErrors),
 	}
 }
 

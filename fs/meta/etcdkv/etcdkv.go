@@ -105,6 +105,7 @@ type KV struct {
 	prefix  string
 	endAll  string // the etcd range end of the whole prefix
 	timeout time.Duration
+	log     *slog.Logger
 
 	gate    meta.CallGate // calls in progress; Close waits for them
 	closeMu sync.Mutex
@@ -156,7 +157,7 @@ func Open(cfg Config) (*KV, error) {
 	if err != nil {
 		return nil, fmt.Errorf("etcdkv: connect to %v: %w", cfg.Endpoints, err)
 	}
-	kv := &KV{client: client, prefix: prefix, endAll: rangeEnd(prefix), timeout: timeout}
+	kv := &KV{client: client, prefix: prefix, endAll: rangeEnd(prefix), timeout: timeout, log: logger.With("component", "etcdkv")}
 	ctx, cancel := context.WithTimeout(context.Background(), dial)
 	defer cancel()
 	if _, err := client.Get(ctx, prefix, clientv3.WithCountOnly()); err != nil {

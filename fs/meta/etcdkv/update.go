@@ -24,6 +24,9 @@ const (
 	maxAttempts = 50
 	minBackoff  = time.Millisecond
 	maxBackoff  = 64 * time.Millisecond
+	// maxTransitRetries bounds the runs again after commits lost in
+	// transit: a cluster that keeps losing them is down, not contended.
+	maxTransitRetries = 5
 )
 
 // errConflict is a failed commit compare: something read has changed.
@@ -35,11 +38,18 @@ func (kv *KV) Update(ctx context.Context, fn func(meta.Txn) error) error {
 		return err
 	}
 	defer kv.gate.Leave()
+	transit := 0 // commits that failed in transit and were not applied
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		err := kv.update(ctx, fn)
+		if errors.Is(err, errNotApplied) {
+			if transit++; transit > maxTransitRetries {
+				return fmt.Errorf("etcdkv: update: %d commits failed in transit: %w", transit, err)
+			}
+			err = errConflict
+		}
 		if !errors.Is(err, errConflict) {
 			return err
 		}
@@ -98,8 +108,19 @@ func (t *txn) commit() error {
 	}
 	ctx, cancel := t.kv.rpcContext(t.ctx)
 	defer cancel()
-	resp, err := t.kv.client.Txn(ctx).If(cmps...).Then(ops...).Commit()
+	resp, err := t.send(ctx, cmps, ops)
 	switch {
+	case err != nil && t.ctx.Err() == nil && ambiguous(err):
+		switch rerr := t.resolve(err); {
+		case rerr == nil:
+			t.kv.log.Warn("etcdkv: a commit failed in transit but was applied", "err", err)
+			return nil
+		case errors.Is(rerr, errNotApplied):
+			t.kv.log.Warn("etcdkv: a commit failed in transit and was not applied; running it again", "err", err)
+			return fmt.Errorf("%w: %w", errNotApplied, err)
+		default:
+			return rerr
+		}
 	case err != nil:
 		return commitError(err, len(cmps), len(ops))
 	case !resp.Succeeded:
@@ -108,19 +129,44 @@ func (t *txn) commit() error {
 	return nil
 }
 
+// commitFault, set only by tests, makes commits fail in transit: before
+// the commit is sent (not applied) when it returns an error for before
+// true, or after it applied (the answer lost) for before false.
+var commitFault func(before bool) error
+
+// send sends the commit.
+func (t *txn) send(ctx context.Context, cmps []clientv3.Cmp, ops []clientv3.Op) (*clientv3.TxnResponse, error) {
+	if commitFault != nil {
+		if err := commitFault(true); err != nil {
+			return nil, err
+		}
+	}
+	resp, err := t.kv.client.Txn(ctx).If(cmps...).Then(ops...).Commit()
+	if commitFault != nil && err == nil {
+		if ferr := commitFault(false); ferr != nil {
+			return nil, ferr
+		}
+	}
+	return resp, err
+}
+
 // commitError maps etcd's refusals of an oversized request to
 // meta.ErrTooBig.
 func commitError(err error, cmps, ops int) error {
-	tooBig := errors.Is(err, rpctypes.ErrTooManyOps) || errors.Is(err, rpctypes.ErrRequestTooLarge)
-	if s, ok := status.FromError(err); ok && s.Code() == codes.ResourceExhausted &&
-		strings.Contains(s.Message(), "larger than max") { // the gRPC message limit
-		tooBig = true
-	}
-	if tooBig {
+	if tooBig(err) {
 		return fmt.Errorf("etcdkv: commit of %d compares and %d writes: %v: %w", cmps, ops, err, meta.ErrTooBig)
 	}
 	// The outcome of a commit that failed in transit is unknown.
 	return fmt.Errorf("etcdkv: commit: %w", err)
+}
+
+// tooBig reports whether etcd or gRPC refused a request for its size.
+func tooBig(err error) bool {
+	if errors.Is(err, rpctypes.ErrTooManyOps) || errors.Is(err, rpctypes.ErrRequestTooLarge) {
+		return true
+	}
+	s, ok := status.FromError(err)
+	return ok && s.Code() == codes.ResourceExhausted && strings.Contains(s.Message(), "larger than max") // the gRPC message limit
 }
 
 // mergeSpans sorts spans and merges those that overlap or touch.

@@ -1,0 +1,5 @@
+package etcdkv
+
+// SetCommitFault makes commits fail in transit (see commitFault); nil
+// stops it.
+func SetCommitFault(f func(before bool) error) { commitFault = f }

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"crypto/rand"
+	"fmt"
+	mrand "math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -63,14 +65,24 @@ func cairnCommand(t *testing.T, args ...string) *exec.Cmd {
 	return cmd
 }
 
+// freeAddr returns a free loopback address for a server a test starts.
+// The port is picked below the kernel's ephemeral range (32768-60999 by
+// default): a port the kernel handed out and took back (port 0) is soon
+// handed to some outgoing connection of the many the cluster tests make,
+// and the server then fails to bind it.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 100 {
+		port := 20000 + mrand.IntN(12000)
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return l.Addr().String()
 	}
-	defer l.Close()
-	return l.Addr().String()
+	t.Fatal("no free port in 20000-31999 after 100 tries")
+	return ""
 }
 
 // startCairn runs `cairn args...` in the background until the test ends.

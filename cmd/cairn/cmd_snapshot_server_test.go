@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"net"
 	"testing"
 
 	"github.com/cairn-storage/cairn/datadir"
@@ -26,12 +25,7 @@ func TestSnapshotServices(t *testing.T) {
 	if len(snapshotServerFlags()) != 2 {
 		t.Fatal("want the --receive and --no-snapshot-scheduler flags")
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0") // find a free port
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	addr := freeAddr(t)
 	stop, err := startSnapshotServices(ctx, dst, addr, false)
 	if err != nil {
 		t.Fatal(err)

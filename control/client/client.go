@@ -89,39 +89,62 @@ func Dial(endpoint string, opts Options) (*Client, error) {
 }
 
 // Find returns a client of the daemon serving the unix socket path, or
-// ErrNoDaemon when there is no socket or nobody answers on it (a daemon
-// that died leaves its socket file behind).
+// ErrNoDaemon when there is no socket or connecting to it is refused (a
+// daemon that died leaves its socket file behind). A daemon that accepts
+// but does not answer within findTimeout is an error, not ErrNoDaemon.
 func Find(ctx context.Context, path string) (*Client, error) {
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("%w (no socket %s)", ErrNoDaemon, path)
 	}
-	// A plain connect first tells a dead daemon (refused) from one this
-	// user may not call (EACCES): that one must not be mistaken for none
-	// and have the command open the data directory behind its back.
-	conn, err := net.Dial("unix", path)
-	switch {
-	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ENOENT):
-		return nil, fmt.Errorf("%w (nobody answers on %s)", ErrNoDaemon, path)
-	case errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM):
-		return nil, fmt.Errorf("the cairn daemon's socket %s: %w (run as its owner, or start it with --socket-group)", path, err)
-	case err != nil:
-		return nil, fmt.Errorf("the cairn daemon's socket %s: %w", path, err)
+	if err := probe(ctx, path); err != nil {
+		return nil, err
 	}
-	conn.Close()
+	// Something listens: from here on it is the daemon, and a failure is
+	// an error, never "no daemon" (which would have the command open the
+	// data directory behind a daemon that is only slow).
 	c, err := Dial("unix://"+path, Options{})
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, findTimeout)
 	defer cancel()
-	if _, err := c.Health.Version(ctx, &cairnv1.VersionRequest{}, grpc.WaitForReady(false)); err != nil {
+	if _, err := c.Health.Version(ctx, &cairnv1.VersionRequest{}, grpc.WaitForReady(true)); err != nil {
 		c.Close()
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return nil, fmt.Errorf("the cairn daemon on %s does not answer: %w", path, err)
-		}
-		return nil, fmt.Errorf("%w (nobody answers on %s: %v)", ErrNoDaemon, path, err)
+		return nil, fmt.Errorf("the cairn daemon on %s does not answer: %w", path, err)
 	}
 	return c, nil
+}
+
+// findTimeout bounds how long Find waits for a daemon that accepted its
+// connection to answer (a busy machine may take seconds).
+const findTimeout = 15 * time.Second
+
+// probe connects to the socket once: a refused connection is a daemon
+// that died and left its socket file (ErrNoDaemon); EACCES is a daemon
+// this user may not call. A full accept queue (EAGAIN) is retried.
+func probe(ctx context.Context, path string) error {
+	for delay := 10 * time.Millisecond; ; delay = min(2*delay, 500*time.Millisecond) {
+		conn, err := net.Dial("unix", path)
+		switch {
+		case err == nil:
+			conn.Close()
+			return nil
+		case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ENOENT):
+			return fmt.Errorf("%w (nobody answers on %s)", ErrNoDaemon, path)
+		case errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EPERM):
+			return fmt.Errorf("the cairn daemon's socket %s: %w (run as its owner, or start it with --socket-group)", path, err)
+		case !errors.Is(err, syscall.EAGAIN):
+			return fmt.Errorf("the cairn daemon's socket %s: %w", path, err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("the cairn daemon's socket %s: %w", path, err)
+		case <-time.After(delay):
+		}
+		if delay >= 500*time.Millisecond {
+			return fmt.Errorf("the cairn daemon's socket %s: %w (its accept queue stays full)", path, err)
+		}
+	}
 }
 
 // Close closes the connection.

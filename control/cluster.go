@@ -28,10 +28,7 @@ const (
 )
 
 // clusterService implements cairnv1.ClusterServer over cfg.Cluster.
-type clusterService struct {
-	cairnv1.UnimplementedClusterServer
-	s *Server
-}
+type clusterService struct{ s *Server }
 
 var _ cairnv1.ClusterServer = clusterService{}
 

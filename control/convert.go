@@ -40,19 +40,22 @@ func snapshotProto(s snapshots.Snapshot) *cairnv1.Snapshot {
 		Labels:   s.Labels,
 		Config:   volumeProto(fs.VolumeInfo{Name: s.Volume, VolumeConfig: s.Config}, fs.Usage{}),
 	}
-	for _, h := range s.Hooks {
-		p.Hooks = append(p.Hooks, hookProto(h))
-	}
+	p.Hooks = HookProtos(s.Hooks)
 	if s.Received != nil {
 		p.Received = timestamppb.New(*s.Received)
 	}
 	return p
 }
 
-// hookProto is the API form of a hook run.
-func hookProto(h snapshots.HookRun) *cairnv1.HookRun {
-	return &cairnv1.HookRun{Phase: h.Phase, Command: h.Command, ExitCode: int32(h.ExitCode), Error: h.Error,
-		Output: h.Output, Duration: durationpb.New(h.Duration)}
+// HookProtos is the API form of hook runs: of a record, or of the hooks a
+// client ran around CreateSnapshot.
+func HookProtos(hs []snapshots.HookRun) []*cairnv1.HookRun {
+	var out []*cairnv1.HookRun
+	for _, h := range hs {
+		out = append(out, &cairnv1.HookRun{Phase: h.Phase, Command: h.Command, ExitCode: int32(h.ExitCode),
+			Error: h.Error, Output: h.Output, Duration: durationpb.New(h.Duration)})
+	}
+	return out
 }
 
 // hookRun is the record of a hook run by a client.

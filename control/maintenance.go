@@ -16,10 +16,7 @@ import (
 )
 
 // maintenanceService implements cairnv1.MaintenanceServer.
-type maintenanceService struct {
-	cairnv1.UnimplementedMaintenanceServer
-	s *Server
-}
+type maintenanceService struct{ s *Server }
 
 var _ cairnv1.MaintenanceServer = maintenanceService{}
 

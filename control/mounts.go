@@ -90,11 +90,6 @@ func (m mountsService) Unmount(ctx context.Context, r *cairnv1.UnmountRequest) (
 	return &cairnv1.UnmountResponse{}, nil
 }
 
-// UnmountDir unmounts dir, lazily if it is busy.
-func (s *Server) UnmountDir(ctx context.Context, dir string) error {
-	return s.mounts.remove(ctx, dir, true)
-}
-
 // ListMounts lists the mounts and the NFS clients.
 func (m mountsService) ListMounts(context.Context, *cairnv1.ListMountsRequest) (*cairnv1.ListMountsResponse, error) {
 	out := &cairnv1.ListMountsResponse{Mounts: []*cairnv1.MountInfo{}, NfsClients: []*cairnv1.NFSClient{}}

@@ -111,9 +111,5 @@ func ServerOptions() []grpc.ServerOption {
 	}
 }
 
-// Views returns the snapshot views the server's mounts use, for the
-// NFS gateway's .snapshots directories.
-func (s *Server) Views() SnapshotViews { return s.views }
-
 // Close unmounts every FUSE mount the server made, flushing their writes.
 func (s *Server) Close() error { return s.mounts.unmountAll() }

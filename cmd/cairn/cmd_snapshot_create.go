@@ -10,9 +10,9 @@ import (
 	"github.com/dustin/go-humanize"
 	"github.com/urfave/cli/v2"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/durationpb"
 
 	cairnv1 "github.com/cairn-storage/cairn/api/cairn/v1"
+	"github.com/cairn-storage/cairn/control"
 	"github.com/cairn-storage/cairn/control/client"
 	"github.com/cairn-storage/cairn/snapshots"
 )
@@ -109,7 +109,7 @@ func createWithHooks(ctx context.Context, api *client.Client, req *cairnv1.Creat
 	}
 	var snaps []*cairnv1.Snapshot
 	ran, err := snapshots.RunHooks(ctx, hooks, func(ran []snapshots.HookRun) error {
-		req.Hooks = hookProtos(ran)
+		req.Hooks = control.HookProtos(ran)
 		resp, err := api.Snapshots.CreateSnapshot(ctx, req)
 		snaps = resp.GetSnapshots()
 		return apiError(err) // the daemon's message, joined with the post-hook's
@@ -129,20 +129,10 @@ func createWithHooks(ctx context.Context, api *client.Client, req *cairnv1.Creat
 func recordHook(ctx context.Context, api *client.Client, snaps []*cairnv1.Snapshot, h snapshots.HookRun) ([]*cairnv1.Snapshot, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	req := &cairnv1.AddSnapshotHooksRequest{Hooks: hookProtos([]snapshots.HookRun{h})}
+	req := &cairnv1.AddSnapshotHooksRequest{Hooks: control.HookProtos([]snapshots.HookRun{h})}
 	for _, s := range snaps {
 		req.Snapshots = append(req.Snapshots, s.GetVolume()+"@"+s.GetName())
 	}
 	resp, err := api.Snapshots.AddSnapshotHooks(ctx, req)
 	return resp.GetSnapshots(), err
-}
-
-// hookProtos is the API form of hooks run here.
-func hookProtos(hs []snapshots.HookRun) []*cairnv1.HookRun {
-	var out []*cairnv1.HookRun
-	for _, h := range hs {
-		out = append(out, &cairnv1.HookRun{Phase: h.Phase, Command: h.Command, ExitCode: int32(h.ExitCode),
-			Error: h.Error, Output: h.Output, Duration: durationpb.New(h.Duration)})
-	}
-	return out
 }

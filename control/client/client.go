@@ -73,9 +73,12 @@ func Dial(endpoint string, opts Options) (*Client, error) {
 	}
 	// Reconnection backs off to at most a second (gRPC's default is two
 	// minutes): a daemon restarted by its supervisor, or started by the
-	// CSI plugin, is found again at once.
+	// CSI plugin, is found again at once. MinConnectTimeout must be set
+	// with it: left zero, a connection attempt (TLS handshake included)
+	// gets only the backoff delay, 50 ms at first, which a busy machine
+	// misses (TestTCPAuth failed so under stress-ng).
 	dopts := []grpc.DialOption{grpc.WithTransportCredentials(creds),
-		grpc.WithConnectParams(grpc.ConnectParams{Backoff: backoff.Config{
+		grpc.WithConnectParams(grpc.ConnectParams{MinConnectTimeout: connectTimeout, Backoff: backoff.Config{
 			BaseDelay: 50 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second}}),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(64 << 20))}
 	if opts.Token != "" {
@@ -114,6 +117,10 @@ func Find(ctx context.Context, path string) (*Client, error) {
 	}
 	return c, nil
 }
+
+// connectTimeout bounds one connection attempt to a daemon, handshake
+// included (gRPC's own default).
+const connectTimeout = 20 * time.Second
 
 // findTimeout bounds how long Find waits for a daemon that accepted its
 // connection to answer (a busy machine may take seconds).

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -110,7 +111,14 @@ func TestDrain(t *testing.T) {
 		}
 	}
 	tc.waitReplicated(set, 3, false)
-	// New writes avoid the draining node.
+	// New writes avoid the draining node once the writer has heard of
+	// the drain (gossip: n3 can be empty before n1 learns it drains).
+	waitFor(t, 10*time.Second, func() error {
+		if v := tc.nodes[1].node.view.Load(); !slices.Contains(v.extra, n3.name) {
+			return fmt.Errorf("n1 does not see %s draining yet", n3.name)
+		}
+		return nil
+	})
 	more := putChunks(t, tc.nodes[1].node.Store(), 20, 60)
 	tc.waitReplicated(more, 3, false)
 	if st, _ := n3.local.Stats(t.Context()); st.Chunks != 0 {

@@ -2,18 +2,16 @@ package control_test
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
 
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"github.com/cairn-storage/cairn/control"
 	"github.com/cairn-storage/cairn/control/client"
+	"github.com/cairn-storage/cairn/control/controltest"
 	"github.com/cairn-storage/cairn/datadir"
-	"github.com/cairn-storage/cairn/snapshots"
 )
 
 // daemon is a control server over a real data directory (badger and the
@@ -30,40 +28,16 @@ type daemon struct {
 // in 104 bytes.
 func startDaemon(t *testing.T) *daemon {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "cairn-ctl-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	d, err := datadir.Open(dir, datadir.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := snapshots.New(d.FS, d.Chunks, snapshots.Options{})
-	srv := control.New(control.Config{FS: d.FS, Snapshots: m, Chunks: d.Chunks, Verify: d.Local, DataDir: dir,
-		Meta: "badger", Version: "test"})
-	l, err := control.ListenUnix(control.SocketPath(dir), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := grpc.NewServer(control.ServerOptions()...)
-	srv.Register(g)
-	go g.Serve(l)
-	api, err := client.Find(context.Background(), control.SocketPath(dir))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		api.Close()
-		g.Stop()
-		if err := srv.Close(); err != nil {
-			t.Error(err)
-		}
-		if err := d.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	return &daemon{dir: dir, d: d, srv: srv, api: api}
+	return startDaemonWith(t, nil)
+}
+
+// startDaemonWith is startDaemon with an event history, as `cairn server`
+// has: every log of the daemon (the data directory's included) goes
+// through events. Nil: none, as startDaemon.
+func startDaemonWith(t *testing.T, events *control.EventLog) *daemon {
+	t.Helper()
+	d := controltest.Start(t, controltest.Options{Events: events})
+	return &daemon{dir: d.Dir, d: d.Data, srv: d.Server, api: d.API}
 }
 
 // ctx is a test's context with a generous deadline (the machine may be

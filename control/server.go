@@ -37,6 +37,9 @@ type Config struct {
 	// Exclusive is set when the server is the only user of the data (the
 	// CLI serving itself with no daemon): offline repairs are allowed.
 	Exclusive bool
+	// Events, if set, is the daemon's log history that the Events service
+	// answers from; without it ListEvents fails with FailedPrecondition.
+	Events *EventLog
 	// Version, DataDir and Meta describe the daemon.
 	Version string
 	DataDir string
@@ -77,7 +80,9 @@ type Server struct {
 	views   SnapshotViews
 }
 
-// New returns a server of cfg. Close unmounts what it mounted.
+// New returns a server of cfg. Close unmounts what it mounted. A daemon's
+// server (not Exclusive) also puts its volumes' I/O counters on the
+// process's metrics, until Close.
 func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -88,6 +93,9 @@ func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, log: cfg.Logger.With("component", "control"), started: time.Now()}
 	s.views = NewSnapshotViews(cfg.FS, cfg.Snapshots)
 	s.mounts = newMountTable(s.log)
+	if !cfg.Exclusive && cfg.FS != nil {
+		volumeIOMetrics.fs.Store(cfg.FS)
+	}
 	return s
 }
 
@@ -99,6 +107,7 @@ func (s *Server) Register(g *grpc.Server) {
 	cairnv1.RegisterMaintenanceServer(g, maintenanceService{s: s})
 	cairnv1.RegisterClusterServer(g, clusterService{s: s})
 	cairnv1.RegisterHealthServer(g, healthService{s})
+	cairnv1.RegisterEventsServer(g, eventsService{s})
 }
 
 // ServerOptions are the gRPC options every listener of the API uses:
@@ -111,5 +120,9 @@ func ServerOptions() []grpc.ServerOption {
 	}
 }
 
-// Close unmounts every FUSE mount the server made, flushing their writes.
-func (s *Server) Close() error { return s.mounts.unmountAll() }
+// Close unmounts every FUSE mount the server made, flushing their writes,
+// and stops exporting its volumes' metrics.
+func (s *Server) Close() error {
+	volumeIOMetrics.fs.CompareAndSwap(s.cfg.FS, nil)
+	return s.mounts.unmountAll()
+}

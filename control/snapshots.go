@@ -33,6 +33,11 @@ func (v snapshotsService) CreateSnapshot(ctx context.Context, r *cairnv1.CreateS
 		return &cairnv1.CreateSnapshotResponse{Snapshots: []*cairnv1.Snapshot{}}, nil
 	}
 	opts := snapshots.CreateOptions{Labels: r.GetLabels(), Hooks: hookRuns(r.GetHooks())}
+	if r.GetScheduleHooks() {
+		if opts.PreHook, opts.PostHook, err = v.scheduleHooks(ctx, r); err != nil {
+			return nil, err
+		}
+	}
 	var recs []snapshots.Snapshot
 	if r.GetGroup() != "" {
 		recs, err = m.CreateGroup(ctx, r.GetGroup(), vols, opts)
@@ -45,6 +50,26 @@ func (v snapshotsService) CreateSnapshot(ctx context.Context, r *cairnv1.CreateS
 		return nil, err
 	}
 	return &cairnv1.CreateSnapshotResponse{Snapshots: snapshotProtos(recs)}, nil
+}
+
+// scheduleHooks returns the hooks of the schedule of r's volume.
+func (v snapshotsService) scheduleHooks(ctx context.Context, r *cairnv1.CreateSnapshotRequest) (pre, post string, err error) {
+	if r.GetGroup() != "" {
+		return "", "", errorf(codes.InvalidArgument, "schedule_hooks: a group snapshot has no one schedule; give its hooks")
+	}
+	scheds, err := v.s.cfg.Snapshots.Schedules(ctx)
+	if err != nil {
+		return "", "", err
+	}
+	for _, sc := range scheds {
+		if sc.Volume == r.GetVolume() {
+			if sc.PreHook == "" && sc.PostHook == "" {
+				break
+			}
+			return sc.PreHook, sc.PostHook, nil
+		}
+	}
+	return "", "", errorf(codes.FailedPrecondition, "schedule_hooks: volume %s has no schedule with hooks", r.GetVolume())
 }
 
 // createTarget returns the volumes and the snapshot name a create asks

@@ -65,6 +65,8 @@ type FS struct {
 
 	dirty atomic.Int64 // bytes buffered in all write buffers
 
+	io ioTable // data-path counters by volume ID
+
 	prefetching chan struct{} // a slot per chunk being fetched ahead of readers
 
 	bg sync.WaitGroup // background work (see background)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"syscall"
+	"time"
 
 	"github.com/cairn-storage/cairn/chunks"
 )
@@ -89,10 +90,11 @@ func (v *Volume) open(ctx context.Context, c *Caller, ino Ino, flags int, check 
 func (h *Handle) Ino() Ino { return h.f.ino }
 
 // Read reads up to len(p) bytes at off; it returns 0 at end of file.
-func (h *Handle) Read(ctx context.Context, p []byte, off int64) (int, error) {
+func (h *Handle) Read(ctx context.Context, p []byte, off int64) (n int, err error) {
 	if off < 0 {
 		return 0, syscall.EINVAL
 	}
+	defer h.v.io.countRead(time.Now(), &n)
 	h.f.mu.Lock()
 	defer h.f.mu.Unlock()
 	return h.f.read(ctx, p, uint64(off))
@@ -106,10 +108,11 @@ func (h *Handle) Write(ctx context.Context, p []byte, off int64) (int, error) {
 // WriteAs is Write on behalf of c, for frontends that share one handle
 // among clients (the NFS gateway): the rules for clearing set-user-ID and
 // set-group-ID apply to c, not to whoever opened the handle.
-func (h *Handle) WriteAs(ctx context.Context, c *Caller, p []byte, off int64) (int, error) {
+func (h *Handle) WriteAs(ctx context.Context, c *Caller, p []byte, off int64) (n int, err error) {
 	if off < 0 {
 		return 0, syscall.EINVAL
 	}
+	defer h.v.io.countWrite(time.Now(), &n)
 	defer h.v.hold()()
 	h.f.mu.Lock()
 	defer h.f.mu.Unlock()
@@ -134,6 +137,7 @@ func (h *Handle) flush(ctx context.Context) error {
 
 // Fsync stores the buffered writes and makes them durable.
 func (h *Handle) Fsync(ctx context.Context) error {
+	h.v.io.fsyncs.Add(1)
 	release := h.v.hold()
 	err := h.flush(ctx)
 	release()

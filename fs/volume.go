@@ -25,6 +25,8 @@ type Volume struct {
 
 	gate sync.RWMutex // see gate.go
 
+	io *ioCounters // the FS's counters of this volume ID, set by openVolume
+
 	allocMu  sync.Mutex
 	nextIno  uint64 // next number of the reserved range
 	inoLimit uint64 // end of the reserved range
@@ -51,7 +53,7 @@ func (f *FS) openVolume(ctx context.Context, info VolumeInfo) (*Volume, error) {
 	defer f.mu.Unlock()
 	v := f.vols[name]
 	if v == nil || v.Info().ID != info.ID {
-		v = &Volume{fs: f, ks: newKeyspace(info.ID), info: info, files: map[Ino]*file{}}
+		v = &Volume{fs: f, ks: newKeyspace(info.ID), info: info, files: map[Ino]*file{}, io: f.io.counters(info.ID)}
 		f.vols[name] = v
 	}
 	v.mu.Lock()
@@ -143,6 +145,7 @@ func (f *FS) finishDelete(ctx context.Context, info VolumeInfo) error {
 	if err := f.kv.Update(ctx, func(tx meta.Txn) error { return tx.Delete(volumeRecordKey(info.ID)) }); err != nil {
 		return err
 	}
+	f.io.drop(info.ID)
 	f.log.Info("volume deleted", "volume", info.Name, "id", info.ID)
 	return nil
 }

@@ -81,6 +81,11 @@ func controlConfig(c *cli.Context, d *datadir.Data, m *snapshots.Manager, exclus
 	if d.Space != nil {
 		cfg.Space = d.Space
 	}
+	if !exclusive {
+		// The daemon: its history is what `cairn events` shows. The CLI
+		// serving itself has only its own few logs, so it serves none.
+		cfg.Events = daemonEvents()
+	}
 	return cfg
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"log/slog"
+	"net/http"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -18,6 +19,7 @@ func serverCommand() *cli.Command {
 		&cli.StringFlag{Name: "volume", Usage: "volume to create if missing and to mount with --mount (--volume= for none)", Value: "default"},
 		&cli.StringFlag{Name: "mount", Usage: "also mount --volume here through FUSE"},
 		&cli.BoolFlag{Name: "no-nfs", Usage: "do not serve NFS"},
+		&cli.BoolFlag{Name: "no-ui", Usage: "do not serve the web dashboard on the --metrics address (/ui/)"},
 	}
 	flags = append(flags, nfsFlags()...)
 	flags = append(flags, mountFlags()...)
@@ -57,12 +59,12 @@ func server(c *cli.Context) error {
 		// Metrics listen only once the data directory is ours and stop
 		// before it is released: a restart that waits for the directory
 		// then finds the port free.
-		stopObs, err := startObservability(c)
+		mux, stopObs, err := startHTTP(c)
 		if err != nil {
 			return err
 		}
 		defer stopObs()
-		return serveNode(c, d, &stopping)
+		return serveNode(c, d, mux, &stopping)
 	})
 	if err == nil && !stopping.IsZero() {
 		slog.Info("stopped", "what", "server", "took", time.Since(stopping).Round(time.Millisecond))
@@ -72,8 +74,9 @@ func server(c *cli.Context) error {
 
 // serveNode creates the volume and serves the node until a signal: the
 // control API, the snapshot services, the --mount FUSE mount and NFS. It
-// sets *stopping when it starts to stop.
-func serveNode(c *cli.Context, d *datadir.Data, stopping *time.Time) error {
+// sets *stopping when it starts to stop. mux, if not nil, is the HTTP
+// address's: the dashboard is added to it.
+func serveNode(c *cli.Context, d *datadir.Data, mux *http.ServeMux, stopping *time.Time) error {
 	name := c.String("volume")
 	if name == "" && c.String("mount") != "" {
 		return errors.New("--mount needs --volume: the volume to mount")
@@ -137,6 +140,13 @@ func serveNode(c *cli.Context, d *datadir.Data, stopping *time.Time) error {
 		return errors.Join(err, stopAll())
 	}
 	stops = append(stops, stopAPI)
+	if mux != nil && !c.Bool("no-ui") {
+		stopUI, err := serveDashboard(c, mux)
+		if err != nil {
+			return errors.Join(err, stopAll())
+		}
+		stops = append(stops, stopUI)
+	}
 	idle := make(chan struct{})
 	serve := func() error { <-idle; return nil }
 	stops = append(stops, func() error { close(idle); return nil })

@@ -5,9 +5,11 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync/atomic"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/cairn-storage/cairn/control"
 	"github.com/cairn-storage/cairn/datadir"
 )
 
@@ -63,9 +65,23 @@ func setupLogging(c *cli.Context) error {
 	if c.Bool("log-json") {
 		h = slog.NewJSONHandler(os.Stderr, opts)
 	}
-	slog.SetDefault(slog.New(h))
+	events := control.NewEventLog(h, 0)
+	eventLog.Store(events)
+	slog.SetDefault(slog.New(events))
 	return nil
 }
+
+// eventLog keeps this process's recent logs, for `cairn events`. Every
+// command has one, not only `cairn server`: the data directory's loggers
+// (the filesystem's "volume created", the snapshot manager's) are taken
+// from slog.Default when it is opened, before the server is set up, so
+// the history must be in the default handler from the start. Only the
+// daemon serves it (controlConfig); elsewhere it is a bounded ring that
+// costs nothing visible.
+var eventLog atomic.Pointer[control.EventLog]
+
+// daemonEvents returns the event history setupLogging made (nil before).
+func daemonEvents() *control.EventLog { return eventLog.Load() }
 
 // openData opens the data directory named by --data.
 func openData(c *cli.Context) (*datadir.Data, error) {

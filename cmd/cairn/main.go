@@ -36,6 +36,7 @@ func newApp() *cli.App {
 			unmountCommand(),
 			mountsCommand(),
 			statusCommand(),
+			eventsCommand(),
 			nfsCommand(),
 			fsckCommand(),
 			statsCommand(),

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"time"
 
 	"github.com/dustin/go-humanize"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -23,12 +24,19 @@ func observabilityFlags() []cli.Flag {
 // startObservability serves /metrics (and pprof) when asked; the returned
 // function stops it.
 func startObservability(c *cli.Context) (func(), error) {
+	_, stop, err := startHTTP(c)
+	return stop, err
+}
+
+// startHTTP serves /metrics (and pprof) on --metrics when asked, and
+// returns the mux so the daemon can add its dashboard (nil when off).
+func startHTTP(c *cli.Context) (*http.ServeMux, func(), error) {
 	addr := c.String("metrics")
 	if addr == "" {
 		if c.Bool("pprof") {
-			return nil, errors.New("--pprof needs --metrics ADDR")
+			return nil, nil, errors.New("--pprof needs --metrics ADDR")
 		}
-		return func() {}, nil
+		return nil, func() {}, nil
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.Handler())
@@ -41,16 +49,16 @@ func startObservability(c *cli.Context) (func(), error) {
 	}
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("--metrics %s: %w", addr, err)
+		return nil, nil, fmt.Errorf("--metrics %s: %w", addr, err)
 	}
-	srv := &http.Server{Handler: mux}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			slog.Error("metrics server stopped", "err", err)
 		}
 	}()
 	slog.Info("serving metrics", "addr", l.Addr().String(), "pprof", c.Bool("pprof"))
-	return func() { _ = srv.Close() }, nil
+	return mux, func() { _ = srv.Close() }, nil
 }
 
 func parseBytes(s string) (uint64, error) { return humanize.ParseBytes(s) }

@@ -33,6 +33,7 @@ type Client struct {
 	Maintenance cairnv1.MaintenanceClient
 	Cluster     cairnv1.ClusterClient
 	Health      cairnv1.HealthClient
+	Events      cairnv1.EventsClient
 }
 
 // Options tune Dial.
@@ -51,7 +52,8 @@ func New(conn *grpc.ClientConn) *Client {
 		Mounts:      cairnv1.NewMountsClient(conn),
 		Maintenance: cairnv1.NewMaintenanceClient(conn),
 		Cluster:     cairnv1.NewClusterClient(conn),
-		Health:      cairnv1.NewHealthClient(conn)}
+		Health:      cairnv1.NewHealthClient(conn),
+		Events:      cairnv1.NewEventsClient(conn)}
 }
 
 // Dial returns a client of the daemon at endpoint: unix:///PATH, a socket

@@ -101,6 +101,17 @@ func rules(mod string) []rule {
 			transitive: true,
 		},
 		{
+			// The dashboard is a client of the daemon like the CLI: it
+			// reaches the data only through the control API.
+			name: "dashboard must depend only on the api and control/client",
+			from: func(rel string) bool { return in(rel, "dashboard") },
+			to: func(dep string) bool {
+				return local("chunks", "fs", "nfsgw", "snapshots", "cluster", "csi", "cmd", "datadir", "fusefs")(dep) ||
+					dep == mod+"/control"
+			},
+			transitive: true,
+		},
+		{
 			// The control server sits between the clients and the frontends:
 			// it serves what it is given and opens no data directory.
 			name: "control must not depend on datadir, cluster, csi, cmd or the engines",

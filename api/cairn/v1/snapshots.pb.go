@@ -264,7 +264,12 @@ type CreateSnapshotRequest struct {
 	Hooks []*HookRun `protobuf:"bytes,6,rep,name=hooks,proto3" json:"hooks,omitempty"`
 	// validate_only checks the request (names, volumes, no snapshot of that
 	// name yet) without cutting: a client checks before its pre-hook runs.
-	ValidateOnly  bool `protobuf:"varint,7,opt,name=validate_only,json=validateOnly,proto3" json:"validate_only,omitempty"`
+	ValidateOnly bool `protobuf:"varint,7,opt,name=validate_only,json=validateOnly,proto3" json:"validate_only,omitempty"`
+	// schedule_hooks runs the pre- and post-hooks of the volume's schedule
+	// around the cut, in the daemon (as a scheduled snapshot does), and
+	// records them: how a client that runs no commands of its own (the
+	// dashboard) takes an application-consistent snapshot. One volume only.
+	ScheduleHooks bool `protobuf:"varint,8,opt,name=schedule_hooks,json=scheduleHooks,proto3" json:"schedule_hooks,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -344,6 +349,13 @@ func (x *CreateSnapshotRequest) GetHooks() []*HookRun {
 func (x *CreateSnapshotRequest) GetValidateOnly() bool {
 	if x != nil {
 		return x.ValidateOnly
+	}
+	return false
+}
+
+func (x *CreateSnapshotRequest) GetScheduleHooks() bool {
+	if x != nil {
+		return x.ScheduleHooks
 	}
 	return false
 }
@@ -1923,7 +1935,7 @@ const file_snapshots_proto_rawDesc = "" +
 	"\texit_code\x18\x03 \x01(\x05R\bexitCode\x12\x14\n" +
 	"\x05error\x18\x04 \x01(\tR\x05error\x12\x16\n" +
 	"\x06output\x18\x05 \x01(\tR\x06output\x125\n" +
-	"\bduration\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\bduration\"\xc1\x02\n" +
+	"\bduration\x18\x06 \x01(\v2\x19.google.protobuf.DurationR\bduration\"\xe8\x02\n" +
 	"\x15CreateSnapshotRequest\x12\x16\n" +
 	"\x06volume\x18\x01 \x01(\tR\x06volume\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
@@ -1931,7 +1943,8 @@ const file_snapshots_proto_rawDesc = "" +
 	"\avolumes\x18\x04 \x03(\tR\avolumes\x12C\n" +
 	"\x06labels\x18\x05 \x03(\v2+.cairn.v1.CreateSnapshotRequest.LabelsEntryR\x06labels\x12'\n" +
 	"\x05hooks\x18\x06 \x03(\v2\x11.cairn.v1.HookRunR\x05hooks\x12#\n" +
-	"\rvalidate_only\x18\a \x01(\bR\fvalidateOnly\x1a9\n" +
+	"\rvalidate_only\x18\a \x01(\bR\fvalidateOnly\x12%\n" +
+	"\x0eschedule_hooks\x18\b \x01(\bR\rscheduleHooks\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"J\n" +

@@ -724,6 +724,208 @@ func (x *GetCapacityResponse) GetTotalBytes() uint64 {
 	return 0
 }
 
+type GetVolumeIORequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// names are the volumes to report; empty: every volume.
+	Names         []string `protobuf:"bytes,1,rep,name=names,proto3" json:"names,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetVolumeIORequest) Reset() {
+	*x = GetVolumeIORequest{}
+	mi := &file_volumes_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetVolumeIORequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetVolumeIORequest) ProtoMessage() {}
+
+func (x *GetVolumeIORequest) ProtoReflect() protoreflect.Message {
+	mi := &file_volumes_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetVolumeIORequest.ProtoReflect.Descriptor instead.
+func (*GetVolumeIORequest) Descriptor() ([]byte, []int) {
+	return file_volumes_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *GetVolumeIORequest) GetNames() []string {
+	if x != nil {
+		return x.Names
+	}
+	return nil
+}
+
+// VolumeIO are one volume's cumulative data-path counters, through every
+// frontend (FUSE mounts and NFS).
+type VolumeIO struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Volume     string                 `protobuf:"bytes,1,opt,name=volume,proto3" json:"volume,omitempty"`
+	Reads      uint64                 `protobuf:"varint,2,opt,name=reads,proto3" json:"reads,omitempty"`
+	Writes     uint64                 `protobuf:"varint,3,opt,name=writes,proto3" json:"writes,omitempty"`
+	ReadBytes  uint64                 `protobuf:"varint,4,opt,name=read_bytes,json=readBytes,proto3" json:"read_bytes,omitempty"`
+	WriteBytes uint64                 `protobuf:"varint,5,opt,name=write_bytes,json=writeBytes,proto3" json:"write_bytes,omitempty"`
+	// read_seconds and write_seconds are the time spent in reads and writes,
+	// summed: divided by the count, the mean latency.
+	ReadSeconds   float64 `protobuf:"fixed64,6,opt,name=read_seconds,json=readSeconds,proto3" json:"read_seconds,omitempty"`
+	WriteSeconds  float64 `protobuf:"fixed64,7,opt,name=write_seconds,json=writeSeconds,proto3" json:"write_seconds,omitempty"`
+	Fsyncs        uint64  `protobuf:"varint,8,opt,name=fsyncs,proto3" json:"fsyncs,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VolumeIO) Reset() {
+	*x = VolumeIO{}
+	mi := &file_volumes_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VolumeIO) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VolumeIO) ProtoMessage() {}
+
+func (x *VolumeIO) ProtoReflect() protoreflect.Message {
+	mi := &file_volumes_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VolumeIO.ProtoReflect.Descriptor instead.
+func (*VolumeIO) Descriptor() ([]byte, []int) {
+	return file_volumes_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *VolumeIO) GetVolume() string {
+	if x != nil {
+		return x.Volume
+	}
+	return ""
+}
+
+func (x *VolumeIO) GetReads() uint64 {
+	if x != nil {
+		return x.Reads
+	}
+	return 0
+}
+
+func (x *VolumeIO) GetWrites() uint64 {
+	if x != nil {
+		return x.Writes
+	}
+	return 0
+}
+
+func (x *VolumeIO) GetReadBytes() uint64 {
+	if x != nil {
+		return x.ReadBytes
+	}
+	return 0
+}
+
+func (x *VolumeIO) GetWriteBytes() uint64 {
+	if x != nil {
+		return x.WriteBytes
+	}
+	return 0
+}
+
+func (x *VolumeIO) GetReadSeconds() float64 {
+	if x != nil {
+		return x.ReadSeconds
+	}
+	return 0
+}
+
+func (x *VolumeIO) GetWriteSeconds() float64 {
+	if x != nil {
+		return x.WriteSeconds
+	}
+	return 0
+}
+
+func (x *VolumeIO) GetFsyncs() uint64 {
+	if x != nil {
+		return x.Fsyncs
+	}
+	return 0
+}
+
+type GetVolumeIOResponse struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Volumes []*VolumeIO            `protobuf:"bytes,1,rep,name=volumes,proto3" json:"volumes,omitempty"`
+	// sampled is when the counters were read.
+	Sampled       *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=sampled,proto3" json:"sampled,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetVolumeIOResponse) Reset() {
+	*x = GetVolumeIOResponse{}
+	mi := &file_volumes_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetVolumeIOResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetVolumeIOResponse) ProtoMessage() {}
+
+func (x *GetVolumeIOResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_volumes_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetVolumeIOResponse.ProtoReflect.Descriptor instead.
+func (*GetVolumeIOResponse) Descriptor() ([]byte, []int) {
+	return file_volumes_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *GetVolumeIOResponse) GetVolumes() []*VolumeIO {
+	if x != nil {
+		return x.Volumes
+	}
+	return nil
+}
+
+func (x *GetVolumeIOResponse) GetSampled() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Sampled
+	}
+	return nil
+}
+
 var File_volumes_proto protoreflect.FileDescriptor
 
 const file_volumes_proto_rawDesc = "" +
@@ -791,7 +993,23 @@ const file_volumes_proto_rawDesc = "" +
 	"\n" +
 	"free_bytes\x18\x01 \x01(\x04R\tfreeBytes\x12\x1f\n" +
 	"\vtotal_bytes\x18\x02 \x01(\x04R\n" +
-	"totalBytes2\xa1\x04\n" +
+	"totalBytes\"*\n" +
+	"\x12GetVolumeIORequest\x12\x14\n" +
+	"\x05names\x18\x01 \x03(\tR\x05names\"\xf0\x01\n" +
+	"\bVolumeIO\x12\x16\n" +
+	"\x06volume\x18\x01 \x01(\tR\x06volume\x12\x14\n" +
+	"\x05reads\x18\x02 \x01(\x04R\x05reads\x12\x16\n" +
+	"\x06writes\x18\x03 \x01(\x04R\x06writes\x12\x1d\n" +
+	"\n" +
+	"read_bytes\x18\x04 \x01(\x04R\treadBytes\x12\x1f\n" +
+	"\vwrite_bytes\x18\x05 \x01(\x04R\n" +
+	"writeBytes\x12!\n" +
+	"\fread_seconds\x18\x06 \x01(\x01R\vreadSeconds\x12#\n" +
+	"\rwrite_seconds\x18\a \x01(\x01R\fwriteSeconds\x12\x16\n" +
+	"\x06fsyncs\x18\b \x01(\x04R\x06fsyncs\"y\n" +
+	"\x13GetVolumeIOResponse\x12,\n" +
+	"\avolumes\x18\x01 \x03(\v2\x12.cairn.v1.VolumeIOR\avolumes\x124\n" +
+	"\asampled\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\asampled2\xed\x04\n" +
 	"\aVolumes\x12?\n" +
 	"\fCreateVolume\x12\x1d.cairn.v1.CreateVolumeRequest\x1a\x10.cairn.v1.Volume\x12J\n" +
 	"\vListVolumes\x12\x1c.cairn.v1.ListVolumesRequest\x1a\x1d.cairn.v1.ListVolumesResponse\x129\n" +
@@ -801,7 +1019,8 @@ const file_volumes_proto_rawDesc = "" +
 	"\n" +
 	"SetOptions\x12\x1b.cairn.v1.SetOptionsRequest\x1a\x10.cairn.v1.Volume\x12=\n" +
 	"\vCloneVolume\x12\x1c.cairn.v1.CloneVolumeRequest\x1a\x10.cairn.v1.Volume\x12J\n" +
-	"\vGetCapacity\x12\x1c.cairn.v1.GetCapacityRequest\x1a\x1d.cairn.v1.GetCapacityResponseB5Z3github.com/cairn-storage/cairn/api/cairn/v1;cairnv1b\x06proto3"
+	"\vGetCapacity\x12\x1c.cairn.v1.GetCapacityRequest\x1a\x1d.cairn.v1.GetCapacityResponse\x12J\n" +
+	"\vGetVolumeIO\x12\x1c.cairn.v1.GetVolumeIORequest\x1a\x1d.cairn.v1.GetVolumeIOResponseB5Z3github.com/cairn-storage/cairn/api/cairn/v1;cairnv1b\x06proto3"
 
 var (
 	file_volumes_proto_rawDescOnce sync.Once
@@ -815,7 +1034,7 @@ func file_volumes_proto_rawDescGZIP() []byte {
 	return file_volumes_proto_rawDescData
 }
 
-var file_volumes_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_volumes_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_volumes_proto_goTypes = []any{
 	(*Volume)(nil),                // 0: cairn.v1.Volume
 	(*CreateVolumeRequest)(nil),   // 1: cairn.v1.CreateVolumeRequest
@@ -829,40 +1048,47 @@ var file_volumes_proto_goTypes = []any{
 	(*CloneVolumeRequest)(nil),    // 9: cairn.v1.CloneVolumeRequest
 	(*GetCapacityRequest)(nil),    // 10: cairn.v1.GetCapacityRequest
 	(*GetCapacityResponse)(nil),   // 11: cairn.v1.GetCapacityResponse
-	nil,                           // 12: cairn.v1.Volume.LabelsEntry
-	nil,                           // 13: cairn.v1.CreateVolumeRequest.LabelsEntry
-	nil,                           // 14: cairn.v1.SetOptionsRequest.LabelsEntry
-	nil,                           // 15: cairn.v1.CloneVolumeRequest.LabelsEntry
-	(*timestamppb.Timestamp)(nil), // 16: google.protobuf.Timestamp
+	(*GetVolumeIORequest)(nil),    // 12: cairn.v1.GetVolumeIORequest
+	(*VolumeIO)(nil),              // 13: cairn.v1.VolumeIO
+	(*GetVolumeIOResponse)(nil),   // 14: cairn.v1.GetVolumeIOResponse
+	nil,                           // 15: cairn.v1.Volume.LabelsEntry
+	nil,                           // 16: cairn.v1.CreateVolumeRequest.LabelsEntry
+	nil,                           // 17: cairn.v1.SetOptionsRequest.LabelsEntry
+	nil,                           // 18: cairn.v1.CloneVolumeRequest.LabelsEntry
+	(*timestamppb.Timestamp)(nil), // 19: google.protobuf.Timestamp
 }
 var file_volumes_proto_depIdxs = []int32{
-	16, // 0: cairn.v1.Volume.created:type_name -> google.protobuf.Timestamp
-	12, // 1: cairn.v1.Volume.labels:type_name -> cairn.v1.Volume.LabelsEntry
-	13, // 2: cairn.v1.CreateVolumeRequest.labels:type_name -> cairn.v1.CreateVolumeRequest.LabelsEntry
+	19, // 0: cairn.v1.Volume.created:type_name -> google.protobuf.Timestamp
+	15, // 1: cairn.v1.Volume.labels:type_name -> cairn.v1.Volume.LabelsEntry
+	16, // 2: cairn.v1.CreateVolumeRequest.labels:type_name -> cairn.v1.CreateVolumeRequest.LabelsEntry
 	0,  // 3: cairn.v1.ListVolumesResponse.volumes:type_name -> cairn.v1.Volume
-	14, // 4: cairn.v1.SetOptionsRequest.labels:type_name -> cairn.v1.SetOptionsRequest.LabelsEntry
-	15, // 5: cairn.v1.CloneVolumeRequest.labels:type_name -> cairn.v1.CloneVolumeRequest.LabelsEntry
-	1,  // 6: cairn.v1.Volumes.CreateVolume:input_type -> cairn.v1.CreateVolumeRequest
-	2,  // 7: cairn.v1.Volumes.ListVolumes:input_type -> cairn.v1.ListVolumesRequest
-	4,  // 8: cairn.v1.Volumes.GetVolume:input_type -> cairn.v1.GetVolumeRequest
-	5,  // 9: cairn.v1.Volumes.DeleteVolume:input_type -> cairn.v1.DeleteVolumeRequest
-	7,  // 10: cairn.v1.Volumes.SetQuota:input_type -> cairn.v1.SetQuotaRequest
-	8,  // 11: cairn.v1.Volumes.SetOptions:input_type -> cairn.v1.SetOptionsRequest
-	9,  // 12: cairn.v1.Volumes.CloneVolume:input_type -> cairn.v1.CloneVolumeRequest
-	10, // 13: cairn.v1.Volumes.GetCapacity:input_type -> cairn.v1.GetCapacityRequest
-	0,  // 14: cairn.v1.Volumes.CreateVolume:output_type -> cairn.v1.Volume
-	3,  // 15: cairn.v1.Volumes.ListVolumes:output_type -> cairn.v1.ListVolumesResponse
-	0,  // 16: cairn.v1.Volumes.GetVolume:output_type -> cairn.v1.Volume
-	6,  // 17: cairn.v1.Volumes.DeleteVolume:output_type -> cairn.v1.DeleteVolumeResponse
-	0,  // 18: cairn.v1.Volumes.SetQuota:output_type -> cairn.v1.Volume
-	0,  // 19: cairn.v1.Volumes.SetOptions:output_type -> cairn.v1.Volume
-	0,  // 20: cairn.v1.Volumes.CloneVolume:output_type -> cairn.v1.Volume
-	11, // 21: cairn.v1.Volumes.GetCapacity:output_type -> cairn.v1.GetCapacityResponse
-	14, // [14:22] is the sub-list for method output_type
-	6,  // [6:14] is the sub-list for method input_type
-	6,  // [6:6] is the sub-list for extension type_name
-	6,  // [6:6] is the sub-list for extension extendee
-	0,  // [0:6] is the sub-list for field type_name
+	17, // 4: cairn.v1.SetOptionsRequest.labels:type_name -> cairn.v1.SetOptionsRequest.LabelsEntry
+	18, // 5: cairn.v1.CloneVolumeRequest.labels:type_name -> cairn.v1.CloneVolumeRequest.LabelsEntry
+	13, // 6: cairn.v1.GetVolumeIOResponse.volumes:type_name -> cairn.v1.VolumeIO
+	19, // 7: cairn.v1.GetVolumeIOResponse.sampled:type_name -> google.protobuf.Timestamp
+	1,  // 8: cairn.v1.Volumes.CreateVolume:input_type -> cairn.v1.CreateVolumeRequest
+	2,  // 9: cairn.v1.Volumes.ListVolumes:input_type -> cairn.v1.ListVolumesRequest
+	4,  // 10: cairn.v1.Volumes.GetVolume:input_type -> cairn.v1.GetVolumeRequest
+	5,  // 11: cairn.v1.Volumes.DeleteVolume:input_type -> cairn.v1.DeleteVolumeRequest
+	7,  // 12: cairn.v1.Volumes.SetQuota:input_type -> cairn.v1.SetQuotaRequest
+	8,  // 13: cairn.v1.Volumes.SetOptions:input_type -> cairn.v1.SetOptionsRequest
+	9,  // 14: cairn.v1.Volumes.CloneVolume:input_type -> cairn.v1.CloneVolumeRequest
+	10, // 15: cairn.v1.Volumes.GetCapacity:input_type -> cairn.v1.GetCapacityRequest
+	12, // 16: cairn.v1.Volumes.GetVolumeIO:input_type -> cairn.v1.GetVolumeIORequest
+	0,  // 17: cairn.v1.Volumes.CreateVolume:output_type -> cairn.v1.Volume
+	3,  // 18: cairn.v1.Volumes.ListVolumes:output_type -> cairn.v1.ListVolumesResponse
+	0,  // 19: cairn.v1.Volumes.GetVolume:output_type -> cairn.v1.Volume
+	6,  // 20: cairn.v1.Volumes.DeleteVolume:output_type -> cairn.v1.DeleteVolumeResponse
+	0,  // 21: cairn.v1.Volumes.SetQuota:output_type -> cairn.v1.Volume
+	0,  // 22: cairn.v1.Volumes.SetOptions:output_type -> cairn.v1.Volume
+	0,  // 23: cairn.v1.Volumes.CloneVolume:output_type -> cairn.v1.Volume
+	11, // 24: cairn.v1.Volumes.GetCapacity:output_type -> cairn.v1.GetCapacityResponse
+	14, // 25: cairn.v1.Volumes.GetVolumeIO:output_type -> cairn.v1.GetVolumeIOResponse
+	17, // [17:26] is the sub-list for method output_type
+	8,  // [8:17] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_volumes_proto_init() }
@@ -877,7 +1103,7 @@ func file_volumes_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_volumes_proto_rawDesc), len(file_volumes_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   16,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -31,6 +31,7 @@ const (
 	Volumes_SetOptions_FullMethodName   = "/cairn.v1.Volumes/SetOptions"
 	Volumes_CloneVolume_FullMethodName  = "/cairn.v1.Volumes/CloneVolume"
 	Volumes_GetCapacity_FullMethodName  = "/cairn.v1.Volumes/GetCapacity"
+	Volumes_GetVolumeIO_FullMethodName  = "/cairn.v1.Volumes/GetVolumeIO"
 )
 
 // VolumesClient is the client API for Volumes service.
@@ -63,6 +64,10 @@ type VolumesClient interface {
 	// GetCapacity reports the bytes the store can still take and its size:
 	// the data directory's file system, or a cluster's storage nodes.
 	GetCapacity(ctx context.Context, in *GetCapacityRequest, opts ...grpc.CallOption) (*GetCapacityResponse, error)
+	// GetVolumeIO returns the data-path counters of the named volumes (all
+	// when none is named) since the daemon started: a client samples them
+	// twice to get throughput, IOPS and latency.
+	GetVolumeIO(ctx context.Context, in *GetVolumeIORequest, opts ...grpc.CallOption) (*GetVolumeIOResponse, error)
 }
 
 type volumesClient struct {
@@ -153,6 +158,16 @@ func (c *volumesClient) GetCapacity(ctx context.Context, in *GetCapacityRequest,
 	return out, nil
 }
 
+func (c *volumesClient) GetVolumeIO(ctx context.Context, in *GetVolumeIORequest, opts ...grpc.CallOption) (*GetVolumeIOResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetVolumeIOResponse)
+	err := c.cc.Invoke(ctx, Volumes_GetVolumeIO_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // VolumesServer is the server API for Volumes service.
 // All implementations should embed UnimplementedVolumesServer
 // for forward compatibility.
@@ -183,6 +198,10 @@ type VolumesServer interface {
 	// GetCapacity reports the bytes the store can still take and its size:
 	// the data directory's file system, or a cluster's storage nodes.
 	GetCapacity(context.Context, *GetCapacityRequest) (*GetCapacityResponse, error)
+	// GetVolumeIO returns the data-path counters of the named volumes (all
+	// when none is named) since the daemon started: a client samples them
+	// twice to get throughput, IOPS and latency.
+	GetVolumeIO(context.Context, *GetVolumeIORequest) (*GetVolumeIOResponse, error)
 }
 
 // UnimplementedVolumesServer should be embedded to have
@@ -215,6 +234,9 @@ func (UnimplementedVolumesServer) CloneVolume(context.Context, *CloneVolumeReque
 }
 func (UnimplementedVolumesServer) GetCapacity(context.Context, *GetCapacityRequest) (*GetCapacityResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetCapacity not implemented")
+}
+func (UnimplementedVolumesServer) GetVolumeIO(context.Context, *GetVolumeIORequest) (*GetVolumeIOResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetVolumeIO not implemented")
 }
 func (UnimplementedVolumesServer) testEmbeddedByValue() {}
 
@@ -380,6 +402,24 @@ func _Volumes_GetCapacity_Handler(srv interface{}, ctx context.Context, dec func
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Volumes_GetVolumeIO_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetVolumeIORequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(VolumesServer).GetVolumeIO(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Volumes_GetVolumeIO_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(VolumesServer).GetVolumeIO(ctx, req.(*GetVolumeIORequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Volumes_ServiceDesc is the grpc.ServiceDesc for Volumes service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -418,6 +458,10 @@ var Volumes_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetCapacity",
 			Handler:    _Volumes_GetCapacity_Handler,
+		},
+		{
+			MethodName: "GetVolumeIO",
+			Handler:    _Volumes_GetVolumeIO_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -1,0 +1,79 @@
+package dashboard_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/cairn-storage/cairn/dashboard"
+)
+
+// On a public address every page needs the token; a login rotates the
+// session; without a token configured nothing is served.
+func TestLogin(t *testing.T) {
+	s := startSite(t, dashboard.Config{Public: true, Token: "s3cret"})
+	b := s.browser(t)
+	for _, p := range []string{"/ui/", "/ui/volumes", "/ui/volumes/x/io", "/ui/events"} {
+		code, loc, body := b.get(p)
+		if code != http.StatusSeeOther || !strings.HasPrefix(loc, "/ui/login?next=") || strings.Contains(body, "<table") {
+			t.Errorf("GET %s before login: %d %s", p, code, loc)
+		}
+	}
+	if code, _ := b.post("/ui/volumes", url.Values{"name": {"x"}}, "/ui/login"); code != http.StatusUnauthorized {
+		t.Errorf("action before login: %d, want 401", code)
+	}
+	b.post("/ui/login", url.Values{"token": {"wrong"}, "next": {"/ui/volumes"}}, "/ui/login")
+	if _, _, body := b.get("/ui/login"); !strings.Contains(body, "Wrong token.") {
+		t.Errorf("no message after a wrong token:\n%.1500s", body)
+	}
+	before := b.csrf("/ui/login")
+	code, loc := b.post("/ui/login", url.Values{"token": {"s3cret"}, "next": {"/ui/volumes"}}, "/ui/login")
+	if code != http.StatusSeeOther || loc != "/ui/volumes" {
+		t.Fatalf("login: %d %s", code, loc)
+	}
+	if code, _, _ := b.get("/ui/volumes"); code != http.StatusOK {
+		t.Fatalf("after login: %d", code)
+	}
+	if b.csrf("/ui/volumes") == before {
+		t.Error("the session (and its CSRF token) was not renewed at login")
+	}
+	b.post("/ui/logout", url.Values{}, "/ui/volumes")
+	if code, _, _ := b.get("/ui/volumes"); code != http.StatusSeeOther {
+		t.Errorf("after logout: %d, want a redirect to login", code)
+	}
+}
+
+func TestPublicWithoutToken(t *testing.T) {
+	s := startSite(t, dashboard.Config{Public: true})
+	code, _, body := s.browser(t).get("/ui/")
+	if code != http.StatusForbidden || !strings.Contains(body, "--api-token-file") {
+		t.Errorf("%d %s", code, body)
+	}
+}
+
+// On loopback, a request naming another host (DNS rebinding) is refused.
+func TestLoopbackHost(t *testing.T) {
+	s := startSite(t, dashboard.Config{})
+	req, _ := http.NewRequest(http.MethodGet, s.srv.URL+"/ui/", nil)
+	req.Host = "evil.example:80"
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMisdirectedRequest {
+		t.Errorf("Host evil.example: %d", resp.StatusCode)
+	}
+}
+
+func TestIsPublic(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"127.0.0.1:9090": false, "localhost:9090": false, "[::1]:9090": false, "127.0.0.2:1": false,
+		":9090": true, "0.0.0.0:9090": true, "10.1.2.3:9090": true, "[::]:9090": true, "node1:9090": true, "junk": true,
+	} {
+		if got := dashboard.IsPublic(addr); got != want {
+			t.Errorf("IsPublic(%q) = %v", addr, got)
+		}
+	}
+}

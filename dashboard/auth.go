@@ -29,7 +29,8 @@ func (s *Server) guard(h handler, flags int) http.HandlerFunc {
 		}
 		if s.cfg.Public && s.cfg.Token == "" && s.cfg.ClientCAs == nil {
 			http.Error(w, "dashboard: refused: the server listens on a non-loopback address and has no "+
-				"login configured; start it with --api-token-file (the token is the login)", http.StatusForbidden)
+				"login configured; start it with --api-token-file (the token is the login) or --http-tls "+
+				"(client certificates of the cluster CA)", http.StatusForbidden)
 			return
 		}
 		sess := s.sessions.get(r)
@@ -117,7 +118,8 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, sess *session
 		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
 		return
 	}
-	s.render(w, r, sess, "login", "Log in", map[string]any{"Next": safeNext(r.URL.Query().Get("next"))})
+	s.render(w, r, sess, "login", "Log in", map[string]any{"Next": safeNext(r.URL.Query().Get("next")),
+		"Token": s.cfg.Token != "", "Certs": s.cfg.ClientCAs != nil})
 }
 
 // login checks the token; a success starts a new session (the old id,

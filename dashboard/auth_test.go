@@ -1,11 +1,15 @@
 package dashboard_test
 
 import (
+	"crypto/tls"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/cairn-storage/cairn/cluster/pki"
+	"github.com/cairn-storage/cairn/control/controltest"
 	"github.com/cairn-storage/cairn/dashboard"
 )
 
@@ -75,5 +79,60 @@ func TestIsPublic(t *testing.T) {
 		if got := dashboard.IsPublic(addr); got != want {
 			t.Errorf("IsPublic(%q) = %v", addr, got)
 		}
+	}
+}
+
+// Over TLS, a client certificate of the cluster CA stands for a login;
+// a client without one (Prometheus, say) still reaches the TLS server
+// but not the pages.
+func TestClientCertificate(t *testing.T) {
+	ca, err := pki.NewCA("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle := func(name string, kind pki.Kind) *pki.Bundle {
+		certPEM, keyPEM, err := ca.Issue(name, kind, []string{"127.0.0.1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := pki.NewBundle(ca.CertPEM(), certPEM, keyPEM)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	node, user := bundle("n1", pki.KindNode), bundle("alice", pki.KindClient)
+	d := controltest.Start(t, controltest.Options{})
+	ui, err := dashboard.New(dashboard.Config{API: d.API, Public: true, ClientCAs: node.Roots})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ui.Close() })
+	srv := httptest.NewUnstartedServer(ui)
+	srv.TLS = node.ServerTLS()
+	srv.TLS.ClientAuth = tls.VerifyClientCertIfGiven
+	srv.TLS.NextProtos = nil
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	get := func(withCert bool) (int, string) {
+		conf := user.ClientTLS()
+		conf.NextProtos = nil
+		if !withCert {
+			conf.Certificates = nil
+		}
+		c := &http.Client{Transport: &http.Transport{TLSClientConfig: conf},
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		resp, err := c.Get(srv.URL + "/ui/volumes")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode, resp.Header.Get("Location")
+	}
+	if code, _ := get(true); code != http.StatusOK {
+		t.Errorf("with a client certificate: %d", code)
+	}
+	if code, loc := get(false); code != http.StatusSeeOther || !strings.HasPrefix(loc, "/ui/login") {
+		t.Errorf("without one: %d %s", code, loc)
 	}
 }

@@ -20,6 +20,7 @@ func serverCommand() *cli.Command {
 		&cli.StringFlag{Name: "mount", Usage: "also mount --volume here through FUSE"},
 		&cli.BoolFlag{Name: "no-nfs", Usage: "do not serve NFS"},
 		&cli.BoolFlag{Name: "no-ui", Usage: "do not serve the web dashboard on the --metrics address (/ui/)"},
+		&cli.BoolFlag{Name: "http-tls", Usage: "serve the --metrics address over TLS with the --tls-dir bundle; the dashboard admits clients with a certificate of the cluster CA without a login"},
 	}
 	flags = append(flags, nfsFlags()...)
 	flags = append(flags, mountFlags()...)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,8 @@ import (
 	"github.com/dustin/go-humanize"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/urfave/cli/v2"
+
+	"github.com/cairn-storage/cairn/cluster/pki"
 )
 
 func observabilityFlags() []cli.Flag {
@@ -47,9 +50,16 @@ func startHTTP(c *cli.Context) (*http.ServeMux, func(), error) {
 		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	}
+	tlsConf, err := httpTLS(c)
+	if err != nil {
+		return nil, nil, err
+	}
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, nil, fmt.Errorf("--metrics %s: %w", addr, err)
+	}
+	if tlsConf != nil {
+		l = tls.NewListener(l, tlsConf)
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
@@ -57,8 +67,30 @@ func startHTTP(c *cli.Context) (*http.ServeMux, func(), error) {
 			slog.Error("metrics server stopped", "err", err)
 		}
 	}()
-	slog.Info("serving metrics", "addr", l.Addr().String(), "pprof", c.Bool("pprof"))
+	slog.Info("serving metrics", "addr", l.Addr().String(), "pprof", c.Bool("pprof"), "tls", tlsConf != nil)
 	return mux, func() { _ = srv.Close() }, nil
+}
+
+// httpTLS is the TLS configuration of the --metrics address with
+// --http-tls: the --tls-dir bundle's certificate, and client certificates
+// of the cluster CA asked for but optional (Prometheus scrapes without
+// one; the dashboard admits a client that has one without a login).
+func httpTLS(c *cli.Context) (*tls.Config, error) {
+	if !c.Bool("http-tls") {
+		return nil, nil
+	}
+	dir := c.String("tls-dir")
+	if dir == "" {
+		return nil, errors.New("--http-tls needs --tls-dir: the bundle whose certificate the HTTP address presents")
+	}
+	b, err := pki.LoadBundle(dir)
+	if err != nil {
+		return nil, fmt.Errorf("--http-tls: %w", err)
+	}
+	conf := b.ServerTLS()
+	conf.ClientAuth = tls.VerifyClientCertIfGiven
+	conf.NextProtos = []string{"h2", "http/1.1"}
+	return conf, nil
 }
 
 func parseBytes(s string) (uint64, error) { return humanize.ParseBytes(s) }

@@ -40,7 +40,8 @@ func chart(title string, unit func(float64) string, ss ...series) template.HTML 
 		legend = append(legend, fmt.Sprintf("%s %s", s.Name, unit(last)))
 	}
 	desc := template.HTMLEscapeString(title + ", now: " + strings.Join(legend, ", ") + "; peak " + unit(top))
-	fmt.Fprintf(&b, `<figure class="chart"><figcaption>%s <span class="legend">`, template.HTMLEscapeString(title))
+	fmt.Fprintf(&b, `<figure class="chart"><figcaption>%s <span class="muted">peak %s</span> <span class="legend">`,
+		template.HTMLEscapeString(title), template.HTMLEscapeString(unit(top)))
 	for i, s := range ss {
 		fmt.Fprintf(&b, `<span class="%s">%s</span> `, s.Class, template.HTMLEscapeString(legend[i]))
 	}
@@ -60,7 +61,7 @@ func chart(title string, unit func(float64) string, ss ...series) template.HTML 
 		}
 		fmt.Fprintf(&b, `<polyline class="%s" points="%s"/>`, s.Class, strings.Join(pts, " "))
 	}
-	fmt.Fprintf(&b, `<text x="4" y="14">%s</text></svg></figure>`, template.HTMLEscapeString(unit(top)))
+	b.WriteString(`</svg></figure>`)
 	return template.HTML(b.String()) // every piece of text above was escaped
 }
 

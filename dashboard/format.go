@@ -25,6 +25,7 @@ var funcs = template.FuncMap{
 	"dur":     func(d time.Duration) string { return d.Round(time.Millisecond).String() },
 	"seconds": func(d time.Duration) string { return d.Round(time.Second).String() },
 	"add":     func(a, b int) int { return a + b },
+	"short":   short,
 	"sub":     func(a, b uint64) uint64 { return a - min(a, b) },
 	"iso":     func(t *timestamppb.Timestamp) string { return t.AsTime().UTC().Format(time.RFC3339) },
 }
@@ -94,3 +95,12 @@ func pct(part, whole any) float64 {
 
 func pathEscape(s string) string  { return url.PathEscape(s) }
 func queryEscape(s string) string { return url.QueryEscape(s) }
+
+// short cuts a long value (a tree hash, a path) for a table cell; the
+// whole value is in the title attribute where the templates need it.
+func short(s string) string {
+	if r := []rune(s); len(r) > 24 {
+		return string(r[:20]) + "…"
+	}
+	return s
+}

@@ -111,6 +111,7 @@ func (s *Server) routes() *http.ServeMux {
 	m.HandleFunc("POST /ui/snapshots/{ref}/clone", s.guard(s.cloneSnapshot, action))
 	m.HandleFunc("POST /ui/snapshots/{ref}/delete", s.guard(s.deleteSnapshot, action))
 	m.HandleFunc("POST /ui/snapshots/{ref}/push", s.guard(s.pushSnapshot, action))
+	m.HandleFunc("GET /ui/snapshots/{ref}/send", s.guard(s.sendSnapshot, 0))
 	m.HandleFunc("GET /ui/diff", s.guard(s.diffPage, 0))
 	m.HandleFunc("GET /ui/schedules", s.guard(s.schedulesPage, 0))
 	m.HandleFunc("POST /ui/schedules", s.guard(s.setSchedule, action))

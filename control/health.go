@@ -35,5 +35,5 @@ func (h healthService) Check(ctx context.Context, _ *cairnv1.CheckRequest) (*cai
 func (h healthService) Version(context.Context, *cairnv1.VersionRequest) (*cairnv1.VersionResponse, error) {
 	c := h.s.cfg
 	return &cairnv1.VersionResponse{Version: c.Version, Api: APIName, Pid: int32(os.Getpid()), Data: c.DataDir,
-		Meta: c.Meta, Started: timestamppb.New(h.s.started), Cluster: c.Cluster != nil || c.Space != nil}, nil
+		Meta: c.Meta, Started: timestamppb.New(h.s.started), Cluster: c.Cluster != nil || c.Space != nil, Dashboard: c.Dashboard}, nil
 }

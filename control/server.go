@@ -40,11 +40,13 @@ type Config struct {
 	// Events, if set, is the daemon's log history that the Events service
 	// answers from; without it ListEvents fails with FailedPrecondition.
 	Events *EventLog
-	// Version, DataDir and Meta describe the daemon.
-	Version string
-	DataDir string
-	Meta    string
-	Logger  *slog.Logger
+	// Version, DataDir and Meta describe the daemon; Dashboard is the
+	// dashboard's login URL, if it serves one.
+	Dashboard string
+	Version   string
+	DataDir   string
+	Meta      string
+	Logger    *slog.Logger
 }
 
 // Space is a cluster's storage as the daemon sees it.

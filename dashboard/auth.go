@@ -56,8 +56,9 @@ func (s *Server) guard(h handler, flags int) http.HandlerFunc {
 }
 
 // loginRequired tells whether pages need a login: always on a public
-// address, and on loopback once the daemon has a token (other local
-// users could otherwise reach what its 0600 socket keeps from them).
+// address, and on loopback once there is a token (the daemon always
+// gives one: other local users could otherwise reach what its 0600
+// socket keeps from them).
 func (s *Server) loginRequired() bool { return s.cfg.Public || s.cfg.Token != "" }
 
 // admitted tells whether the session may see pages and act.
@@ -113,7 +114,12 @@ func IsPublic(addr string) bool {
 }
 
 // loginPage shows the token form (or goes on when no login is needed).
+// A link with ?token= (the one `cairn status` prints) logs in at once.
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, sess *session) {
+	if tok := r.URL.Query().Get("token"); tok != "" {
+		s.checkToken(w, r, sess, tok, r.URL.Query().Get("next"))
+		return
+	}
 	if s.admitted(r, sess) {
 		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
 		return
@@ -125,18 +131,22 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request, sess *session
 // login checks the token; a success starts a new session (the old id,
 // known before login, must not become an authenticated one).
 func (s *Server) login(w http.ResponseWriter, r *http.Request, sess *session) {
-	tok := r.PostFormValue("token")
+	s.checkToken(w, r, sess, r.PostFormValue("token"), r.PostFormValue("next"))
+}
+
+// checkToken logs the session in if tok is the token, then goes to next.
+func (s *Server) checkToken(w http.ResponseWriter, r *http.Request, sess *session, tok, next string) {
 	if s.cfg.Token == "" || subtle.ConstantTimeCompare([]byte(tok), []byte(s.cfg.Token)) != 1 {
 		time.Sleep(300 * time.Millisecond) // slows guessing
 		s.log.Warn("dashboard: failed login", "remote", r.RemoteAddr)
 		s.sessions.addFlash(sess, "error", "Wrong token.")
-		http.Redirect(w, r, "/ui/login?next="+url.QueryEscape(safeNext(r.PostFormValue("next"))), http.StatusSeeOther)
+		http.Redirect(w, r, "/ui/login?next="+url.QueryEscape(safeNext(next)), http.StatusSeeOther)
 		return
 	}
 	s.sessions.drop(sess)
 	s.sessions.create(w, r, true)
 	s.log.Info("dashboard: login", "remote", r.RemoteAddr)
-	http.Redirect(w, r, safeNext(r.PostFormValue("next")), http.StatusSeeOther)
+	http.Redirect(w, r, safeNext(next), http.StatusSeeOther)
 }
 
 // logout ends the session.

@@ -136,3 +136,22 @@ func TestClientCertificate(t *testing.T) {
 		t.Errorf("without one: %d %s", code, loc)
 	}
 }
+
+// The link `cairn status` prints logs in with a GET and drops the token
+// from the address; a wrong one logs nobody in.
+func TestLoginLink(t *testing.T) {
+	s := startSite(t, dashboard.Config{Token: "t0k"})
+	b := s.browser(t)
+	if code, loc, _ := b.get("/ui/volumes"); code != http.StatusSeeOther || !strings.HasPrefix(loc, "/ui/login") {
+		t.Fatalf("loopback with a token, before login: %d %s", code, loc)
+	}
+	if code, loc, _ := b.get("/ui/login?token=nope"); code != http.StatusSeeOther || !strings.HasPrefix(loc, "/ui/login") {
+		t.Errorf("wrong token link: %d %s", code, loc)
+	}
+	if code, loc, _ := b.get("/ui/login?token=t0k&next=/ui/volumes"); code != http.StatusSeeOther || loc != "/ui/volumes" {
+		t.Fatalf("login link: %d %s", code, loc)
+	}
+	if code, _, _ := b.get("/ui/volumes"); code != http.StatusOK {
+		t.Errorf("after the link: %d", code)
+	}
+}

@@ -22,7 +22,7 @@ type diffNode struct {
 	Name     string
 	Path     string
 	Change   *cairnv1.Change // nil for a directory that only holds changes
-	Changes  int             // changes at or under this node
+	Changes  int             // changes beneath this node
 	Children []*diffNode
 }
 
@@ -93,14 +93,15 @@ func diffTree(changes []*cairnv1.Change) *diffNode {
 	root := &diffNode{Name: "/", Path: "/"}
 	for _, c := range changes {
 		n := root
-		n.Changes++
-		parts := strings.Split(strings.Trim(c.GetPath(), "/"), "/")
+		trimmed := strings.Trim(c.GetPath(), "/")
+		if trimmed == "" {
+			root.Change = c // the root directory itself (its times changed)
+			continue
+		}
+		parts := strings.Split(trimmed, "/")
 		for i, p := range parts {
-			if p == "" {
-				continue
-			}
+			n.Changes++ // a change beneath n
 			n = n.child(p, "/"+strings.Join(parts[:i+1], "/"))
-			n.Changes++
 		}
 		n.Change = c
 	}

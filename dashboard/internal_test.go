@@ -1,6 +1,8 @@
 package dashboard
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -13,6 +15,7 @@ func TestDiffTree(t *testing.T) {
 		{Type: "modified", Path: "/a/b/c.txt"},
 		{Type: "removed", Path: "/a/d.txt"},
 		{Type: "added", Path: "/a"},
+		{Type: "modified", Path: "/"},
 	})
 	var lines []string
 	var walk func(n *diffNode, depth int)
@@ -27,12 +30,13 @@ func TestDiffTree(t *testing.T) {
 		}
 	}
 	walk(root, 0)
-	want := "/\n a added\n  b\n   c.txt modified\n  d.txt removed\n z.txt"
+	want := "/ modified\n a added\n  b\n   c.txt modified\n  d.txt removed\n z.txt"
 	if got := strings.Join(lines, "\n"); got != want+" added" {
 		t.Errorf("tree:\n%s\nwant:\n%s added", got, want)
 	}
-	if root.Changes != 4 {
-		t.Errorf("root counts %d changes", root.Changes)
+	if root.Changes != 4 || root.Children[0].Changes != 2 || root.Change.GetType() != "modified" {
+		t.Errorf("root counts %d changes beneath (want 4), a/ %d (want 2); root change %v",
+			root.Changes, root.Children[0].Changes, root.Change)
 	}
 }
 
@@ -69,4 +73,21 @@ func FuzzParseQuota(f *testing.F) {
 			t.Fatalf("parseQuota(%q): %v", s, err)
 		}
 	})
+}
+
+// A flood of anonymous visitors evicts anonymous sessions only: nobody
+// logged in is logged out by it.
+func TestSessionEviction(t *testing.T) {
+	ss := newSessions()
+	r := httptest.NewRequest(http.MethodGet, "/ui/", nil)
+	admin := ss.create(httptest.NewRecorder(), r, true)
+	for range 2*maxSessions + 10 {
+		ss.create(httptest.NewRecorder(), r, false)
+	}
+	if ss.byID[admin.id] == nil {
+		t.Fatal("the logged-in session was evicted by anonymous ones")
+	}
+	if n := len(ss.byID); n > maxSessions+1 {
+		t.Errorf("%d sessions kept, want at most %d", n, maxSessions+1)
+	}
 }

@@ -12,8 +12,9 @@ const (
 	sessionCookie = "cairn_session"
 	// sessionIdle ends a session nobody used for that long.
 	sessionIdle = 12 * time.Hour
-	// maxSessions bounds the memory anonymous visitors can make us hold:
-	// past it the least recently used session goes.
+	// maxSessions bounds the sessions of each kind, anonymous and logged
+	// in: past it the least recently used of that kind goes, so a flood
+	// of anonymous requests can never log anybody out.
 	maxSessions = 4096
 )
 
@@ -70,7 +71,7 @@ func (ss *sessions) create(w http.ResponseWriter, r *http.Request, authed bool) 
 	s := &session{id: randomToken(), csrf: randomToken(), authed: authed, seen: time.Now()}
 	ss.mu.Lock()
 	if len(ss.byID) >= maxSessions {
-		ss.evictLocked()
+		ss.evictLocked(authed)
 	}
 	ss.byID[s.id] = s
 	ss.mu.Unlock()
@@ -79,19 +80,25 @@ func (ss *sessions) create(w http.ResponseWriter, r *http.Request, authed bool) 
 	return s
 }
 
-// evictLocked drops the idle sessions, or the least recently used one.
-func (ss *sessions) evictLocked() {
+// evictLocked drops the idle sessions and, if the sessions of the kind
+// of authed are still maxSessions, the least recently used of them.
+func (ss *sessions) evictLocked(authed bool) {
 	var oldest *session
+	n := 0
 	for id, s := range ss.byID {
 		if time.Since(s.seen) > sessionIdle {
 			delete(ss.byID, id)
 			continue
 		}
+		if s.authed != authed {
+			continue
+		}
+		n++
 		if oldest == nil || s.seen.Before(oldest.seen) {
 			oldest = s
 		}
 	}
-	if len(ss.byID) >= maxSessions && oldest != nil {
+	if n >= maxSessions {
 		delete(ss.byID, oldest.id)
 	}
 }

@@ -108,6 +108,13 @@ func serveNode(c *cli.Context, d *datadir.Data, mux *http.ServeMux, stopping *ti
 	if nfs != nil {
 		cfg.NFS = nfsClients{srv: nfs}
 	}
+	var ui *webUI
+	if mux != nil && !c.Bool("no-ui") {
+		if ui, err = newWebUI(c, mux); err != nil {
+			return err
+		}
+		cfg.Dashboard = ui.loginURL
+	}
 	if node := clusterNode(c); node != nil {
 		bundle := c.String("tls-dir")
 		if clientMode(c) {
@@ -141,8 +148,8 @@ func serveNode(c *cli.Context, d *datadir.Data, mux *http.ServeMux, stopping *ti
 		return errors.Join(err, stopAll())
 	}
 	stops = append(stops, stopAPI)
-	if mux != nil && !c.Bool("no-ui") {
-		stopUI, err := serveDashboard(c, mux)
+	if ui != nil {
+		stopUI, err := ui.serve(c)
 		if err != nil {
 			return errors.Join(err, stopAll())
 		}

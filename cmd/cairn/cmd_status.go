@@ -49,6 +49,9 @@ func daemonStatus(c *cli.Context) error {
 		time.Since(v.GetStarted().AsTime()).Round(time.Second))
 	fmt.Printf("data:     %s (metadata: %s)\n", v.GetData(), v.GetMeta())
 	fmt.Printf("socket:   %s\n", sock)
+	if d := v.GetDashboard(); d != "" {
+		fmt.Printf("web:      %s\n", d)
+	}
 	if herr != nil {
 		return cli.Exit("health:   unhealthy: "+apiError(herr).Error(), 1)
 	}

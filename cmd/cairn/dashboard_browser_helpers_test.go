@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"image/png"
 	"io"
@@ -414,4 +415,17 @@ func firstFields(out string) []string {
 		}
 	}
 	return names
+}
+
+// dashboardLink is the login link `cairn status` reports for the daemon.
+func dashboardLink(t *testing.T, tr *tour) string {
+	t.Helper()
+	var v struct{ Dashboard string }
+	if err := json.NewDecoder(strings.NewReader(tr.run("status", "--json"))).Decode(&v); err != nil {
+		t.Fatalf("cairn status --json: %v", err)
+	}
+	if !strings.Contains(v.Dashboard, "/ui/login?token=") {
+		t.Fatalf("cairn status reports the dashboard at %q, want a login link", v.Dashboard)
+	}
+	return v.Dashboard
 }

@@ -1,10 +1,16 @@
 package main
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
+	"os"
+	"sync/atomic"
 
 	"github.com/urfave/cli/v2"
 
@@ -13,44 +19,95 @@ import (
 	"github.com/cairn-storage/cairn/dashboard"
 )
 
-// serveDashboard adds the web dashboard to the daemon's HTTP address. It
-// is a client of the daemon's own control socket, like the CLI, so every
-// action passes the API's checks. On an address other machines can
-// reach, it asks for the --api-token-file token.
-func serveDashboard(c *cli.Context, mux *http.ServeMux) (stop func() error, err error) {
+// webUI is the dashboard of a daemon: its configuration, made before the
+// control server (whose Version reports the login URL), and its handler,
+// installed on the HTTP address at once and served once the API is up.
+type webUI struct {
+	cfg      dashboard.Config
+	url      string // the dashboard's address
+	loginURL string // what `cairn status` prints: url, or a login link with the made-up token
+	handler  atomic.Pointer[dashboard.Server]
+}
+
+// newWebUI returns the dashboard settings of the daemon and installs it
+// on mux, answering 503 until serve. Without --api-token-file the daemon
+// makes up a token: the dashboard always needs a login, since even on
+// loopback other local users could reach what the 0600 socket keeps from
+// them. The login link is logged and reported by `cairn status`.
+func newWebUI(c *cli.Context, mux *http.ServeMux) (*webUI, error) {
+	addr := c.String("metrics")
+	u := &webUI{cfg: dashboard.Config{Public: dashboard.IsPublic(addr)}}
+	scheme := "http://"
+	if c.Bool("http-tls") {
+		b, err := pki.LoadBundle(c.String("tls-dir"))
+		if err != nil {
+			return nil, fmt.Errorf("--http-tls: %w", err)
+		}
+		u.cfg.ClientCAs, scheme = b.Roots, "https://"
+	}
+	u.url = scheme + browsable(addr) + dashboard.Prefix
+	u.loginURL = u.url
+	if f := c.String("api-token-file"); f != "" {
+		tok, err := readToken(f)
+		if err != nil {
+			return nil, fmt.Errorf("--api-token-file: %w", err)
+		}
+		u.cfg.Token = tok
+	} else {
+		b := make([]byte, 24)
+		_, _ = rand.Read(b) // crypto/rand.Read never fails (it panics instead)
+		u.cfg.Token = base64.RawURLEncoding.EncodeToString(b)
+		u.loginURL = u.url + "login?token=" + url.QueryEscape(u.cfg.Token)
+	}
+	mux.Handle(dashboard.Prefix, u)
+	mux.Handle("GET /{$}", http.RedirectHandler(dashboard.Prefix, http.StatusFound))
+	return u, nil
+}
+
+// ServeHTTP serves the dashboard, or 503 while the daemon starts.
+func (u *webUI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := u.handler.Load()
+	if h == nil {
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "dashboard: the daemon is starting", http.StatusServiceUnavailable)
+		return
+	}
+	h.ServeHTTP(w, r)
+}
+
+// serve starts the dashboard as a client of the daemon's own control
+// socket, like the CLI, so every action passes the API's checks.
+func (u *webUI) serve(c *cli.Context) (stop func() error, err error) {
 	api, err := client.Dial(socketPath(c), client.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("dashboard: %w", err)
 	}
-	cfg := dashboard.Config{API: api, Public: dashboard.IsPublic(c.String("metrics"))}
-	if f := c.String("api-token-file"); f != "" {
-		if cfg.Token, err = readToken(f); err != nil {
-			return nil, errors.Join(fmt.Errorf("--api-token-file: %w", err), api.Close())
-		}
-	}
-	if c.Bool("http-tls") {
-		b, err := pki.LoadBundle(c.String("tls-dir"))
-		if err != nil {
-			return nil, errors.Join(fmt.Errorf("--http-tls: %w", err), api.Close())
-		}
-		cfg.ClientCAs = b.Roots
-	}
+	cfg := u.cfg
+	cfg.API = api
 	ui, err := dashboard.New(cfg)
 	if err != nil {
 		return nil, errors.Join(err, api.Close())
 	}
-	mux.Handle(dashboard.Prefix, ui)
-	mux.Handle("GET /{$}", http.RedirectHandler(dashboard.Prefix, http.StatusFound))
-	scheme := "http://"
-	if cfg.ClientCAs != nil {
-		scheme = "https://"
+	u.handler.Store(ui)
+	slog.Info("serving the dashboard", "url", u.url, "login", u.loginURL, "client-certificates", cfg.ClientCAs != nil)
+	return func() error {
+		u.handler.Store(nil)
+		return errors.Join(ui.Close(), api.Close())
+	}, nil
+}
+
+// browsable is addr as a browser elsewhere would name it: an address
+// that listens on every interface (":9090", "0.0.0.0:9090") becomes this
+// host's name.
+func browsable(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
 	}
-	switch {
-	case cfg.Public && cfg.Token == "" && cfg.ClientCAs == nil:
-		slog.Warn("dashboard refused on a non-loopback address without --api-token-file or --http-tls", "addr", c.String("metrics"))
-	default:
-		slog.Info("serving the dashboard", "url", scheme+c.String("metrics")+dashboard.Prefix,
-			"token", cfg.Token != "", "client-certificates", cfg.ClientCAs != nil)
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		if name, err := os.Hostname(); err == nil {
+			host = name
+		}
 	}
-	return func() error { return errors.Join(ui.Close(), api.Close()) }, nil
+	return net.JoinHostPort(host, port)
 }

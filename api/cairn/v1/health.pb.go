@@ -158,7 +158,12 @@ type VersionResponse struct {
 	Meta    string                 `protobuf:"bytes,5,opt,name=meta,proto3" json:"meta,omitempty"`
 	Started *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=started,proto3" json:"started,omitempty"`
 	// cluster is set when the daemon is a member or client of a cluster.
-	Cluster       bool `protobuf:"varint,7,opt,name=cluster,proto3" json:"cluster,omitempty"`
+	Cluster bool `protobuf:"varint,7,opt,name=cluster,proto3" json:"cluster,omitempty"`
+	// dashboard is where the web dashboard logs a browser in: its login
+	// URL, with the token when the daemon made one up (no --api-token-file).
+	// Empty when the daemon serves no dashboard. Whoever may call the API
+	// may use the dashboard, so the API may tell it.
+	Dashboard     string `protobuf:"bytes,8,opt,name=dashboard,proto3" json:"dashboard,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -240,6 +245,13 @@ func (x *VersionResponse) GetCluster() bool {
 		return x.Cluster
 	}
 	return false
+}
+
+func (x *VersionResponse) GetDashboard() string {
+	if x != nil {
+		return x.Dashboard
+	}
+	return ""
 }
 
 type CheckVolumeRequest struct {
@@ -331,7 +343,7 @@ const file_health_proto_rawDesc = "" +
 	"\rCheckResponse\x12\x16\n" +
 	"\x06status\x18\x01 \x01(\tR\x06status\x12\x16\n" +
 	"\x06detail\x18\x02 \x01(\tR\x06detail\"\x10\n" +
-	"\x0eVersionRequest\"\xc7\x01\n" +
+	"\x0eVersionRequest\"\xe5\x01\n" +
 	"\x0fVersionResponse\x12\x18\n" +
 	"\aversion\x18\x01 \x01(\tR\aversion\x12\x10\n" +
 	"\x03api\x18\x02 \x01(\tR\x03api\x12\x10\n" +
@@ -339,7 +351,8 @@ const file_health_proto_rawDesc = "" +
 	"\x04data\x18\x04 \x01(\tR\x04data\x12\x12\n" +
 	"\x04meta\x18\x05 \x01(\tR\x04meta\x124\n" +
 	"\astarted\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\astarted\x12\x18\n" +
-	"\acluster\x18\a \x01(\bR\acluster\"(\n" +
+	"\acluster\x18\a \x01(\bR\acluster\x12\x1c\n" +
+	"\tdashboard\x18\b \x01(\tR\tdashboard\"(\n" +
 	"\x12CheckVolumeRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"\x15\n" +
 	"\x13CheckVolumeResponse2\xce\x01\n" +

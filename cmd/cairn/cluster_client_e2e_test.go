@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"io"
 	"math/rand/v2"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -81,6 +84,48 @@ func TestClusterClients(t *testing.T) {
 		}
 		time.Sleep(time.Second)
 	}
+	checkClusterPage(t, tc)
+}
+
+// checkClusterPage loads the dashboard's cluster page of the first node:
+// it lists every member with its state, and its drain button drains a
+// node and stops draining it.
+func checkClusterPage(t *testing.T, tc *testCluster) {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := noRedirects(jar)
+	link, err := url.Parse(dashboardLink(t, &tour{t: t, data: filepath.Join(tc.dir, "n1")}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://" + tc.http
+	if status, _, _ := uiGet(t, c, base+link.RequestURI()); status != http.StatusSeeOther {
+		t.Fatalf("dashboard login link: %d", status)
+	}
+	page := func(want func(string) bool) string {
+		var body string
+		waitFor(t, func() bool {
+			var status int
+			status, _, body = uiGet(t, c, base+"/ui/cluster")
+			return status == http.StatusOK && want(body)
+		})
+		return body
+	}
+	body := page(func(b string) bool { return strings.Contains(b, ">n4<") })
+	for _, want := range []string{"n1", "n2", "n3", "n4", "alive", `aria-label="Drain n2"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the cluster page lacks %q:\n%s", want, body)
+		}
+	}
+	if s := uiPost(t, c, base+"/ui/cluster/n2/drain", url.Values{"csrf": {csrfOf(t, body)}}, ""); s != http.StatusSeeOther {
+		t.Fatalf("drain n2 from the dashboard: %d", s)
+	}
+	draining := func(b string) bool { return strings.Contains(b, `name="cancel" value="true"`) }
+	body = page(draining)
+	if s := uiPost(t, c, base+"/ui/cluster/n2/drain", url.Values{"csrf": {csrfOf(t, body)}, "cancel": {"true"}}, ""); s != http.StatusSeeOther {
+		t.Fatalf("stop draining n2: %d", s)
+	}
+	page(func(b string) bool { return !draining(b) })
 }
 
 // testCluster is a cluster of server processes on 127.0.0.1 with the
@@ -91,6 +136,7 @@ type testCluster struct {
 	nodes  []*exec.Cmd // server processes
 	client string      // bundle directory for --cluster clients
 	etcd   string      // the embedded etcd's client address (TLS)
+	http   string      // the first node's HTTP address (metrics, dashboard)
 }
 
 // startTestCluster starts n storage processes, R=3, with short repair
@@ -119,8 +165,9 @@ func startTestCluster(t *testing.T, n int) *testCluster {
 			"--repair-interval", "500ms", "--settle", "1s"}
 		if i == 0 {
 			// etcd over mutual TLS with the node's bundle.
+			tc.http = freeAddr(t)
 			args = append([]string{"--meta", "etcd-embedded"}, append(args, "--etcd-client-url", "https://"+etcdClient,
-				"--etcd-peer-url", "http://"+freeAddr(t))...)
+				"--etcd-peer-url", "http://"+freeAddr(t), "--metrics", tc.http)...)
 		} else {
 			args = append([]string{"--meta", "etcds://" + etcdClient}, append(args, "--join", tc.gossip[0])...)
 		}

@@ -50,27 +50,25 @@ type view struct {
 
 // render writes page with data inside the layout.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, sess *session, page, title string, data any) {
-	s.write(w, page, "layout", s.viewOf(r, sess, page, title, data), http.StatusOK)
+	s.renderStatus(w, r, sess, http.StatusOK, page, title, data)
 }
 
-// renderStatus is render with an HTTP status other than 200.
+// renderStatus is render with an HTTP status other than 200. A whole
+// page shows (and so consumes) the session's messages.
 func (s *Server) renderStatus(w http.ResponseWriter, r *http.Request, sess *session, status int, page, title string, data any) {
-	s.write(w, page, "layout", s.viewOf(r, sess, page, title, data), status)
+	v := s.viewOf(sess, page, title, data)
+	v.Flash = s.sessions.takeFlash(sess)
+	s.write(w, page, "layout", v, status)
 }
 
 // fragment writes one named template of page alone: the part a script
-// refreshes.
+// refreshes. It leaves the session's messages for the next whole page.
 func (s *Server) fragment(w http.ResponseWriter, r *http.Request, sess *session, page, name string, data any) {
-	s.write(w, page, name, s.viewOf(r, sess, page, "", data), http.StatusOK)
+	s.write(w, page, name, s.viewOf(sess, page, "", data), http.StatusOK)
 }
 
-func (s *Server) viewOf(r *http.Request, sess *session, page, title string, data any) view {
-	v := view{Title: title, Page: page, CSRF: sess.csrf, Data: data, Logout: sess.authed}
-	if r.Method == http.MethodGet && !strings.HasSuffix(r.URL.Path, "/progress") && !strings.HasSuffix(r.URL.Path, "/io") &&
-		r.URL.Path != "/ui/events" {
-		v.Flash = s.sessions.takeFlash(sess) // shown by whole pages only
-	}
-	return v
+func (s *Server) viewOf(sess *session, page, title string, data any) view {
+	return view{Title: title, Page: page, CSRF: sess.csrf, Data: data, Logout: sess.authed}
 }
 
 // write executes the template into a buffer first, so a template error

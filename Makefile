@@ -16,6 +16,13 @@ IMAGE    ?= cairn:dev
 FUZZTIME ?= 30s
 BENCHFLAGS ?=
 TESTFLAGS  ?=
+# RUNS is how many times `make test-stress` runs `make test`; CUTS how many
+# seeded power cuts `make test-crash` makes; DURATION how long `make soak`
+# and `make fsx` run; CLUSTER_RUNS how often `make test-cluster` runs.
+RUNS       ?= 5
+CUTS       ?= 500
+DURATION   ?= 1h
+CLUSTER_RUNS ?= 1
 # CROSS are the GOOS/GOARCH pairs `make cross` builds and vets.
 CROSS      ?= darwin/arm64 darwin/amd64 linux/arm64
 
@@ -24,7 +31,7 @@ STATICCHECK := $(shell command -v staticcheck 2>/dev/null || echo $(GOPATH)/bin/
 
 CAIRN := $(BIN) --data $(DATA)
 
-.PHONY: proto proto-check help build test test-cluster lint cross bench run image fuzz clean staticcheck-install
+.PHONY: proto proto-check help build test test-cluster test-stress test-crash soak fsx lint cross bench run image fuzz clean staticcheck-install
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -54,8 +61,20 @@ test: lint cross proto-check ## lint, cross-compile, then every test with the ra
 	CGO_ENABLED=1 $(GO) test -race -timeout 25m $(TESTFLAGS) ./...
 	CAIRN_TEST_META=etcd CGO_ENABLED=1 $(GO) test -race -short -timeout 10m $(TESTFLAGS) ./fs/
 
-test-cluster: ## Docker cluster fault suite (test/cluster): kill, partitions, rolling restart
-	$(GO) test -tags dockercluster -count=1 -v -timeout 20m $(TESTFLAGS) ./test/cluster/
+test-cluster: ## Docker cluster fault suite (test/cluster): kill, partitions, rolling restart, histories checked; CLUSTER_RUNS times
+	$(GO) test -tags dockercluster -count=$(CLUSTER_RUNS) -v -timeout $$((20 * $(CLUSTER_RUNS)))m $(TESTFLAGS) ./test/cluster/
+
+test-stress: ## make test RUNS (5) times in a row while stress-ng --cpu 2 --io 1 loads the machine; stops at the first failure
+	bash test/stress.sh $(RUNS)
+
+test-crash: ## power-cut simulation (test/powercut): CUTS (500) seeded power cuts under the data directory, each checked
+	CGO_ENABLED=1 $(GO) test -count=1 -v -timeout 90m -run '^TestPowerCut' $(TESTFLAGS) ./test/powercut/ -args -cuts=$(CUTS)
+
+soak: ## the node daemon under a mixed workload for DURATION (1h): RSS, goroutines, open files, store sizes reported
+	$(GO) run ./test/soak -duration $(DURATION)
+
+fsx: ## fsx-style random I/O against a model on a FUSE mount and through NFS, for DURATION (1h)
+	CGO_ENABLED=1 $(GO) test -count=1 -v -timeout 0 -run '^TestFSX' $(TESTFLAGS) ./test/fsx/ -args -fsx.long=$(DURATION)
 
 bench: ## the end-to-end benchmark (if bench/ has a main) and the chunk benchmarks
 	@if [[ -n "$$($(GO) list -f '{{if eq .Name "main"}}main{{end}}' ./bench 2>/dev/null)" ]]; then \

@@ -83,6 +83,10 @@ func (n *Node) registerAdmin(mux *http.ServeMux) {
 	})
 }
 
+// MemberList returns the members as this node sees them, each with its
+// placement flag: what GET /v1/members serves.
+func (n *Node) MemberList() []Member { return n.memberList() }
+
 // memberList returns the members with their placement flag.
 func (n *Node) memberList() []Member {
 	v := n.view.Load()

@@ -51,10 +51,13 @@ func TestClusterAdmin(t *testing.T) {
 	api := serveCluster(t, admin)
 
 	members := waitMembers(t, api, func(m map[string]*cairnv1.Member) bool {
-		return m["ca2"].GetReport().GetChunks() == 1 && m["ca1"].GetReport().GetChunks() == 1
+		return m["ca2"].GetReport().GetChunks() == 1 && m["ca1"].GetReport().GetChunks() == 1 &&
+			m["ca2"].GetReport().GetRepairLoop().GetScans() > 0
 	})
 	if m := members["ca2"]; m.GetRole() != "storage" || m.GetState() != "alive" || m.GetCapacity() != 1<<30 ||
-		m.GetAddress() == "" || m.GetReport().GetStoredBytes() == 0 || m.GetReport().GetRepair() == "" {
+		m.GetAddress() == "" || m.GetReport().GetStoredBytes() == 0 || m.GetReport().GetRepair() == "" ||
+		!m.GetPlacement() || m.GetVersion() == 0 || m.GetReport().GetSelf().GetName() != "ca2" ||
+		m.GetReport().GetRepairLoop().GetLastScan() == nil || m.GetReport().GetPlainBytes() == 0 {
 		t.Fatalf("ca2 as the daemon reports it: %v", m)
 	}
 

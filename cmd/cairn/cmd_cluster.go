@@ -1,17 +1,13 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/dustin/go-humanize"
 	"github.com/urfave/cli/v2"
@@ -19,14 +15,15 @@ import (
 	"github.com/cairn-storage/cairn/cluster"
 	"github.com/cairn-storage/cairn/cluster/peers"
 	"github.com/cairn-storage/cairn/cluster/pki"
-	"github.com/cairn-storage/cairn/cluster/rpc"
 )
 
 func clusterCommand() *cli.Command {
 	nodeFlags := []cli.Flag{
-		&cli.StringFlag{Name: "addr", Usage: "chunk RPC address of any storage node", Value: "127.0.0.1:7947", EnvVars: []string{"CAIRN_CLUSTER_ADDR"}},
-		&cli.StringFlag{Name: "tls-dir", Usage: "certificate bundle (ca.crt, node.crt, node.key) of the cluster, e.g. the admin bundle of 'cairn cluster init'", EnvVars: []string{"CAIRN_TLS_DIR"}, Required: true},
-		jsonFlag(),
+		&cli.StringFlag{Name: "addr", Usage: "ask the storage node with this chunk RPC address directly, not the local daemon (with --tls-dir; " +
+			"--tls-dir alone asks " + defaultNodeAddr + ")", EnvVars: []string{"CAIRN_CLUSTER_ADDR"}},
+		&cli.StringFlag{Name: "tls-dir", Usage: "with --addr: a certificate bundle (ca.crt, node.crt, node.key) of the cluster, " +
+			"e.g. the admin bundle of 'cairn cluster init'", EnvVars: []string{"CAIRN_TLS_DIR"}},
+		&cli.BoolFlag{Name: "json", Usage: "print machine-readable JSON (the nodes' own reports, as their admin routes give them)"},
 	}
 	return &cli.Command{
 		Name:  "cluster",
@@ -34,7 +31,7 @@ func clusterCommand() *cli.Command {
 		Description: "A cluster's nodes gossip (serf, encrypted with the gossip key) and move chunks\n" +
 			"over mutual TLS: only holders of a certificate of the cluster CA get in.\n" +
 			"`cluster init` makes the CA, the gossip key and one bundle per node; start each\n" +
-			"node with `cairn server --tls-dir DIR/NODE --join ...`.",
+			"node with `cairn server --tls-dir DIR/NODE --join ...`.\n\n" + clusterWhere,
 		Subcommands: []*cli.Command{
 			{
 				Name:  "init",
@@ -61,14 +58,17 @@ func clusterCommand() *cli.Command {
 				Action: clusterCert,
 			},
 			{
-				Name:   "members",
-				Usage:  "list the cluster's members as one node sees them",
-				Flags:  nodeFlags,
-				Action: clusterMembers,
+				Name:        "members",
+				Usage:       "list the cluster's members as one node sees them",
+				Description: "members lists every member (storage nodes and gateways) as the node asked sees it.\n\n" + clusterWhere,
+				Flags:       nodeFlags,
+				Action:      clusterMembers,
 			},
 			{
-				Name:   "status",
-				Usage:  "show every storage node: state, capacity, usage, chunks, under-replication, repair",
+				Name:  "status",
+				Usage: "show every storage node: state, capacity, usage, chunks, under-replication, repair",
+				Description: "status lists the storage nodes as the node asked sees them, each alive one with\n" +
+					"its own report (asked of it over the cluster's mutual TLS).\n\n" + clusterWhere,
 				Flags:  nodeFlags,
 				Action: clusterStatus,
 			},
@@ -78,7 +78,7 @@ func clusterCommand() *cli.Command {
 				ArgsUsage: "NODE",
 				Description: "drain marks NODE draining: placement leaves it out, and NODE copies each of\n" +
 					"its chunks to the owners and deletes its copy once R other copies are durable.\n" +
-					"The command waits, showing progress, until NODE holds no chunk (unless --no-wait).",
+					"The command waits, showing progress, until NODE holds no chunk (unless --no-wait).\n\n" + clusterWhere,
 				Flags: append(slices.Clone(nodeFlags),
 					&cli.BoolFlag{Name: "cancel", Usage: "stop draining NODE"},
 					&cli.BoolFlag{Name: "no-wait", Usage: "return once the drain has started"},
@@ -88,6 +88,14 @@ func clusterCommand() *cli.Command {
 		},
 	}
 }
+
+// clusterWhere is the help of the commands that ask a node: which node,
+// and how.
+const clusterWhere = "members, status and drain ask the node daemon (`cairn server`) that owns --data,\n" +
+	"on its control socket (or --socket). With --addr and --tls-dir they ask the storage\n" +
+	"node at --addr directly, over the cluster's mutual TLS, as a machine without a daemon\n" +
+	"must (CAIRN_CLUSTER_ADDR and CAIRN_TLS_DIR set them too). Either way they print the\n" +
+	"same, --json has the same shape, and they exit the same."
 
 func clusterInit(c *cli.Context) error {
 	out := c.String("out")
@@ -156,45 +164,6 @@ func clusterCert(c *cli.Context) error {
 	return nil
 }
 
-// adminClient is a chunk RPC client for the CLI, with the member list of
-// the --addr node so that other nodes can be called by name.
-type adminClient struct {
-	*rpc.Client
-	addr    string
-	members []cluster.Member
-}
-
-func newAdminClient(c *cli.Context) (*adminClient, error) {
-	b, err := pki.LoadBundle(c.String("tls-dir"))
-	if err != nil {
-		return nil, err
-	}
-	a := &adminClient{addr: c.String("addr")}
-	a.Client = rpc.NewClient(b.ClientTLS(), func(name string) (string, bool) {
-		for _, m := range a.members {
-			if m.Name == name && m.Addr != "" {
-				return m.Addr, true
-			}
-		}
-		return "", false
-	})
-	ctx, cancel := context.WithTimeout(c.Context, 10*time.Second)
-	defer cancel()
-	if err := a.CallJSON(ctx, http.MethodGet, a.addr, "/v1/members", nil, &a.members); err != nil {
-		return nil, err
-	}
-	return a, nil
-}
-
-// status fetches a node's status by name.
-func (a *adminClient) status(ctx context.Context, name string) (cluster.NodeStatus, error) {
-	var st cluster.NodeStatus
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	err := a.CallJSON(ctx, http.MethodGet, name, "/v1/status", nil, &st)
-	return st, err
-}
-
 func printClusterJSON(v any) error {
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetIndent("", "  ")
@@ -202,21 +171,22 @@ func printClusterJSON(v any) error {
 }
 
 func clusterMembers(c *cli.Context) error {
-	a, err := newAdminClient(c)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	if c.Bool("json") {
-		return printClusterJSON(a.members)
-	}
-	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tROLE\tSTATE\tZONE\tRPC\tGOSSIP\tCAPACITY\tPLACEMENT")
-	for _, m := range a.members {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%v\n", m.Name, m.Role, memberState(m.Peer),
-			clusterDash(m.Zone), clusterDash(m.Addr), m.Gossip, clusterCapacity(m.Capacity), m.Placement)
-	}
-	return tw.Flush()
+	return withClusterSource(c, func(src clusterSource) error {
+		members, err := src.members(c.Context)
+		if err != nil {
+			return err
+		}
+		if c.Bool("json") {
+			return printClusterJSON(members)
+		}
+		tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tROLE\tSTATE\tZONE\tRPC\tGOSSIP\tCAPACITY\tPLACEMENT")
+		for _, m := range members {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%v\n", m.Name, m.Role, memberState(m.Peer),
+				clusterDash(m.Zone), clusterDash(m.Addr), m.Gossip, clusterCapacity(m.Capacity), m.Placement)
+		}
+		return tw.Flush()
+	})
 }
 
 func memberState(p peers.Peer) string {
@@ -240,39 +210,22 @@ func clusterCapacity(n int64) string {
 	return humanize.IBytes(uint64(n))
 }
 
-// clusterStatusRow is one line of `cluster status`.
-type clusterStatusRow struct {
-	cluster.Member
-	// Report is the node's own account; the embedded Member's Status is
-	// its gossip state.
-	Report *cluster.NodeStatus `json:"report,omitempty"`
-	Error  string              `json:"error,omitempty"`
+func clusterStatus(c *cli.Context) error {
+	return withClusterSource(c, func(src clusterSource) error {
+		rows, err := src.statusRows(c.Context)
+		if err != nil {
+			return err
+		}
+		if c.Bool("json") {
+			return printClusterJSON(rows)
+		}
+		return printClusterStatus(rows)
+	})
 }
 
-func clusterStatus(c *cli.Context) error {
-	a, err := newAdminClient(c)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	var rows []clusterStatusRow
-	for _, m := range a.members {
-		if m.Role != peers.RoleStorage {
-			continue
-		}
-		row := clusterStatusRow{Member: m}
-		if m.Status == peers.StatusAlive {
-			if st, err := a.status(c.Context, m.Name); err != nil {
-				row.Error = err.Error()
-			} else {
-				row.Report = &st
-			}
-		}
-		rows = append(rows, row)
-	}
-	if c.Bool("json") {
-		return printClusterJSON(rows)
-	}
+// printClusterStatus prints the status table, and a warning when too few
+// storage nodes own chunks for R copies.
+func printClusterStatus(rows []clusterStatusRow) error {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tADDRESS\tZONE\tSTATE\tCAPACITY\tUSED\tCHUNKS\tUNDER-REPL\tREPAIR")
 	var replicas, configured int
@@ -310,56 +263,4 @@ func repairText(r cluster.RepairStatus) string {
 		s += "; last error: " + r.Error
 	}
 	return s
-}
-
-func clusterDrain(c *cli.Context) error {
-	name, err := oneArg(c, "NODE")
-	if err != nil {
-		return err
-	}
-	a, err := newAdminClient(c)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	i := slices.IndexFunc(a.members, func(m cluster.Member) bool { return m.Name == name })
-	if i < 0 || a.members[i].Role != peers.RoleStorage {
-		return fmt.Errorf("drain: %s is not a storage node of this cluster (see `cairn cluster members`)", name)
-	}
-	var st cluster.NodeStatus
-	if err := a.CallJSON(c.Context, http.MethodPost, name, "/v1/drain", cluster.DrainRequest{Drain: !c.Bool("cancel")}, &st); err != nil {
-		return err
-	}
-	if c.Bool("cancel") {
-		fmt.Printf("%s is no longer draining\n", name)
-		return nil
-	}
-	if st.Replicas < st.Configured {
-		fmt.Fprintf(os.Stderr, "warning: only %d other storage nodes: chunks keep %d copies, not R=%d\n",
-			st.PlacementNodes, st.Replicas, st.Configured)
-	}
-	if c.Bool("no-wait") {
-		fmt.Printf("%s is draining: %d chunks to move\n", name, st.Local.Chunks)
-		return nil
-	}
-	total := int(st.Local.Chunks)
-	prog := newProgress("draining " + name)
-	for !st.Drained {
-		prog.update(total-int(st.Local.Chunks), total)
-		select {
-		case <-c.Context.Done():
-			return c.Context.Err()
-		case <-time.After(2 * time.Second):
-		}
-		if st, err = a.status(c.Context, name); err != nil {
-			return fmt.Errorf("drain %s: %w", name, err)
-		}
-		if !st.Peer.Draining {
-			return errors.New("drain: cancelled")
-		}
-		total = max(total, int(st.Local.Chunks))
-	}
-	prog.update(total, total)
-	fmt.Printf("%s is drained: every chunk it held has R copies elsewhere; it can be stopped\n", name)
-	return nil
 }

@@ -16,7 +16,8 @@ import (
 	"github.com/cairn-storage/cairn/datadir"
 )
 
-// runCairn runs the CLI with args and returns what it printed.
+// runClusterCLI runs the CLI in this process with args and returns what
+// it printed.
 func runClusterCLI(t *testing.T, args ...string) string {
 	t.Helper()
 	r, w, err := os.Pipe()

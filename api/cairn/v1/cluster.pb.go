@@ -9,6 +9,8 @@ package cairnv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -70,8 +72,20 @@ type Member struct {
 	Gossip   string `protobuf:"bytes,7,opt,name=gossip,proto3" json:"gossip,omitempty"`
 	Capacity int64  `protobuf:"varint,8,opt,name=capacity,proto3" json:"capacity,omitempty"`
 	// report is the node's own account (storage nodes that answered).
-	Report        *NodeReport `protobuf:"bytes,9,opt,name=report,proto3" json:"report,omitempty"`
-	Error         string      `protobuf:"bytes,10,opt,name=error,proto3" json:"error,omitempty"`
+	Report *NodeReport `protobuf:"bytes,9,opt,name=report,proto3" json:"report,omitempty"`
+	Error  string      `protobuf:"bytes,10,opt,name=error,proto3" json:"error,omitempty"`
+	// placement says whether the member owns chunks now: a storage node
+	// not draining, alive or down for less than the grace period.
+	Placement bool `protobuf:"varint,11,opt,name=placement,proto3" json:"placement,omitempty"`
+	// version is the chunk RPC protocol version the member speaks.
+	Version int32 `protobuf:"varint,12,opt,name=version,proto3" json:"version,omitempty"`
+	// replicas and write_quorum are a storage node's R and write quorum
+	// settings (0: not told), which clients joining the gossip adopt.
+	Replicas    int32 `protobuf:"varint,13,opt,name=replicas,proto3" json:"replicas,omitempty"`
+	WriteQuorum int32 `protobuf:"varint,14,opt,name=write_quorum,json=writeQuorum,proto3" json:"write_quorum,omitempty"`
+	// meta is the metadata store the member advertises: etcd client URLs,
+	// comma-separated ("" for none).
+	Meta          string `protobuf:"bytes,15,opt,name=meta,proto3" json:"meta,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -176,6 +190,41 @@ func (x *Member) GetError() string {
 	return ""
 }
 
+func (x *Member) GetPlacement() bool {
+	if x != nil {
+		return x.Placement
+	}
+	return false
+}
+
+func (x *Member) GetVersion() int32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *Member) GetReplicas() int32 {
+	if x != nil {
+		return x.Replicas
+	}
+	return 0
+}
+
+func (x *Member) GetWriteQuorum() int32 {
+	if x != nil {
+		return x.WriteQuorum
+	}
+	return 0
+}
+
+func (x *Member) GetMeta() string {
+	if x != nil {
+		return x.Meta
+	}
+	return ""
+}
+
 // NodeReport is a storage node's account of itself.
 type NodeReport struct {
 	state              protoimpl.MessageState `protogen:"open.v1"`
@@ -187,8 +236,16 @@ type NodeReport struct {
 	DegradedPuts       int64                  `protobuf:"varint,6,opt,name=degraded_puts,json=degradedPuts,proto3" json:"degraded_puts,omitempty"`
 	UnderReplicated    int64                  `protobuf:"varint,7,opt,name=under_replicated,json=underReplicated,proto3" json:"under_replicated,omitempty"`
 	// repair summarizes the repair loop.
-	Repair        string `protobuf:"bytes,8,opt,name=repair,proto3" json:"repair,omitempty"`
-	Drained       bool   `protobuf:"varint,9,opt,name=drained,proto3" json:"drained,omitempty"`
+	Repair  string `protobuf:"bytes,8,opt,name=repair,proto3" json:"repair,omitempty"`
+	Drained bool   `protobuf:"varint,9,opt,name=drained,proto3" json:"drained,omitempty"`
+	// plain_bytes is the chunks' size before compression.
+	PlainBytes int64 `protobuf:"varint,10,opt,name=plain_bytes,json=plainBytes,proto3" json:"plain_bytes,omitempty"`
+	// repair_loop is the repair loop in detail (repair is its summary).
+	RepairLoop *RepairLoop `protobuf:"bytes,11,opt,name=repair_loop,json=repairLoop,proto3" json:"repair_loop,omitempty"`
+	// self is the node as it describes itself (its drain flag is the one
+	// it acts on; gossip carries it to the others a moment later). It has
+	// no report of its own.
+	Self          *Member `protobuf:"bytes,12,opt,name=self,proto3" json:"self,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -286,6 +343,143 @@ func (x *NodeReport) GetDrained() bool {
 	return false
 }
 
+func (x *NodeReport) GetPlainBytes() int64 {
+	if x != nil {
+		return x.PlainBytes
+	}
+	return 0
+}
+
+func (x *NodeReport) GetRepairLoop() *RepairLoop {
+	if x != nil {
+		return x.RepairLoop
+	}
+	return nil
+}
+
+func (x *NodeReport) GetSelf() *Member {
+	if x != nil {
+		return x.Self
+	}
+	return nil
+}
+
+// RepairLoop is a storage node's repair and rebalance loop.
+type RepairLoop struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// running is true during a scan; scanned and total are the progress
+	// of the current (or last) scan over the node's chunks.
+	Running bool  `protobuf:"varint,1,opt,name=running,proto3" json:"running,omitempty"`
+	Scans   int64 `protobuf:"varint,2,opt,name=scans,proto3" json:"scans,omitempty"`
+	Scanned int64 `protobuf:"varint,3,opt,name=scanned,proto3" json:"scanned,omitempty"`
+	Total   int64 `protobuf:"varint,4,opt,name=total,proto3" json:"total,omitempty"`
+	// copied and deleted count, since the node started, copies sent to
+	// owners and local copies removed after handing them off.
+	Copied  int64 `protobuf:"varint,5,opt,name=copied,proto3" json:"copied,omitempty"`
+	Deleted int64 `protobuf:"varint,6,opt,name=deleted,proto3" json:"deleted,omitempty"`
+	// last_scan is when the last scan started (unset before the first),
+	// last_duration how long it took.
+	LastScan     *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=last_scan,json=lastScan,proto3" json:"last_scan,omitempty"`
+	LastDuration *durationpb.Duration   `protobuf:"bytes,8,opt,name=last_duration,json=lastDuration,proto3" json:"last_duration,omitempty"`
+	// error is the last scan's failure ("" when it completed).
+	Error         string `protobuf:"bytes,9,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RepairLoop) Reset() {
+	*x = RepairLoop{}
+	mi := &file_cluster_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RepairLoop) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RepairLoop) ProtoMessage() {}
+
+func (x *RepairLoop) ProtoReflect() protoreflect.Message {
+	mi := &file_cluster_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RepairLoop.ProtoReflect.Descriptor instead.
+func (*RepairLoop) Descriptor() ([]byte, []int) {
+	return file_cluster_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *RepairLoop) GetRunning() bool {
+	if x != nil {
+		return x.Running
+	}
+	return false
+}
+
+func (x *RepairLoop) GetScans() int64 {
+	if x != nil {
+		return x.Scans
+	}
+	return 0
+}
+
+func (x *RepairLoop) GetScanned() int64 {
+	if x != nil {
+		return x.Scanned
+	}
+	return 0
+}
+
+func (x *RepairLoop) GetTotal() int64 {
+	if x != nil {
+		return x.Total
+	}
+	return 0
+}
+
+func (x *RepairLoop) GetCopied() int64 {
+	if x != nil {
+		return x.Copied
+	}
+	return 0
+}
+
+func (x *RepairLoop) GetDeleted() int64 {
+	if x != nil {
+		return x.Deleted
+	}
+	return 0
+}
+
+func (x *RepairLoop) GetLastScan() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastScan
+	}
+	return nil
+}
+
+func (x *RepairLoop) GetLastDuration() *durationpb.Duration {
+	if x != nil {
+		return x.LastDuration
+	}
+	return nil
+}
+
+func (x *RepairLoop) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
 type ClusterStatusResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Members       []*Member              `protobuf:"bytes,1,rep,name=members,proto3" json:"members,omitempty"`
@@ -295,7 +489,7 @@ type ClusterStatusResponse struct {
 
 func (x *ClusterStatusResponse) Reset() {
 	*x = ClusterStatusResponse{}
-	mi := &file_cluster_proto_msgTypes[3]
+	mi := &file_cluster_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -307,7 +501,7 @@ func (x *ClusterStatusResponse) String() string {
 func (*ClusterStatusResponse) ProtoMessage() {}
 
 func (x *ClusterStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[3]
+	mi := &file_cluster_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -320,7 +514,7 @@ func (x *ClusterStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClusterStatusResponse.ProtoReflect.Descriptor instead.
 func (*ClusterStatusResponse) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{3}
+	return file_cluster_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ClusterStatusResponse) GetMembers() []*Member {
@@ -340,7 +534,7 @@ type DrainRequest struct {
 
 func (x *DrainRequest) Reset() {
 	*x = DrainRequest{}
-	mi := &file_cluster_proto_msgTypes[4]
+	mi := &file_cluster_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -352,7 +546,7 @@ func (x *DrainRequest) String() string {
 func (*DrainRequest) ProtoMessage() {}
 
 func (x *DrainRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[4]
+	mi := &file_cluster_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -365,7 +559,7 @@ func (x *DrainRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DrainRequest.ProtoReflect.Descriptor instead.
 func (*DrainRequest) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{4}
+	return file_cluster_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *DrainRequest) GetNode() string {
@@ -391,7 +585,7 @@ type DrainResponse struct {
 
 func (x *DrainResponse) Reset() {
 	*x = DrainResponse{}
-	mi := &file_cluster_proto_msgTypes[5]
+	mi := &file_cluster_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -403,7 +597,7 @@ func (x *DrainResponse) String() string {
 func (*DrainResponse) ProtoMessage() {}
 
 func (x *DrainResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cluster_proto_msgTypes[5]
+	mi := &file_cluster_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -416,7 +610,7 @@ func (x *DrainResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DrainResponse.ProtoReflect.Descriptor instead.
 func (*DrainResponse) Descriptor() ([]byte, []int) {
-	return file_cluster_proto_rawDescGZIP(), []int{5}
+	return file_cluster_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *DrainResponse) GetReport() *NodeReport {
@@ -430,8 +624,8 @@ var File_cluster_proto protoreflect.FileDescriptor
 
 const file_cluster_proto_rawDesc = "" +
 	"\n" +
-	"\rcluster.proto\x12\bcairn.v1\"\x16\n" +
-	"\x14ClusterStatusRequest\"\x88\x02\n" +
+	"\rcluster.proto\x12\bcairn.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x16\n" +
+	"\x14ClusterStatusRequest\"\x93\x03\n" +
 	"\x06Member\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x12\n" +
 	"\x04role\x18\x02 \x01(\tR\x04role\x12\x14\n" +
@@ -443,7 +637,12 @@ const file_cluster_proto_rawDesc = "" +
 	"\bcapacity\x18\b \x01(\x03R\bcapacity\x12,\n" +
 	"\x06report\x18\t \x01(\v2\x14.cairn.v1.NodeReportR\x06report\x12\x14\n" +
 	"\x05error\x18\n" +
-	" \x01(\tR\x05error\"\xbf\x02\n" +
+	" \x01(\tR\x05error\x12\x1c\n" +
+	"\tplacement\x18\v \x01(\bR\tplacement\x12\x18\n" +
+	"\aversion\x18\f \x01(\x05R\aversion\x12\x1a\n" +
+	"\breplicas\x18\r \x01(\x05R\breplicas\x12!\n" +
+	"\fwrite_quorum\x18\x0e \x01(\x05R\vwriteQuorum\x12\x12\n" +
+	"\x04meta\x18\x0f \x01(\tR\x04meta\"\xbd\x03\n" +
 	"\n" +
 	"NodeReport\x12\x16\n" +
 	"\x06chunks\x18\x01 \x01(\x03R\x06chunks\x12!\n" +
@@ -454,7 +653,24 @@ const file_cluster_proto_rawDesc = "" +
 	"\rdegraded_puts\x18\x06 \x01(\x03R\fdegradedPuts\x12)\n" +
 	"\x10under_replicated\x18\a \x01(\x03R\x0funderReplicated\x12\x16\n" +
 	"\x06repair\x18\b \x01(\tR\x06repair\x12\x18\n" +
-	"\adrained\x18\t \x01(\bR\adrained\"C\n" +
+	"\adrained\x18\t \x01(\bR\adrained\x12\x1f\n" +
+	"\vplain_bytes\x18\n" +
+	" \x01(\x03R\n" +
+	"plainBytes\x125\n" +
+	"\vrepair_loop\x18\v \x01(\v2\x14.cairn.v1.RepairLoopR\n" +
+	"repairLoop\x12$\n" +
+	"\x04self\x18\f \x01(\v2\x10.cairn.v1.MemberR\x04self\"\xad\x02\n" +
+	"\n" +
+	"RepairLoop\x12\x18\n" +
+	"\arunning\x18\x01 \x01(\bR\arunning\x12\x14\n" +
+	"\x05scans\x18\x02 \x01(\x03R\x05scans\x12\x18\n" +
+	"\ascanned\x18\x03 \x01(\x03R\ascanned\x12\x14\n" +
+	"\x05total\x18\x04 \x01(\x03R\x05total\x12\x16\n" +
+	"\x06copied\x18\x05 \x01(\x03R\x06copied\x12\x18\n" +
+	"\adeleted\x18\x06 \x01(\x03R\adeleted\x127\n" +
+	"\tlast_scan\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\blastScan\x12>\n" +
+	"\rlast_duration\x18\b \x01(\v2\x19.google.protobuf.DurationR\flastDuration\x12\x14\n" +
+	"\x05error\x18\t \x01(\tR\x05error\"C\n" +
 	"\x15ClusterStatusResponse\x12*\n" +
 	"\amembers\x18\x01 \x03(\v2\x10.cairn.v1.MemberR\amembers\":\n" +
 	"\fDrainRequest\x12\x12\n" +
@@ -478,28 +694,35 @@ func file_cluster_proto_rawDescGZIP() []byte {
 	return file_cluster_proto_rawDescData
 }
 
-var file_cluster_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
+var file_cluster_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
 var file_cluster_proto_goTypes = []any{
 	(*ClusterStatusRequest)(nil),  // 0: cairn.v1.ClusterStatusRequest
 	(*Member)(nil),                // 1: cairn.v1.Member
 	(*NodeReport)(nil),            // 2: cairn.v1.NodeReport
-	(*ClusterStatusResponse)(nil), // 3: cairn.v1.ClusterStatusResponse
-	(*DrainRequest)(nil),          // 4: cairn.v1.DrainRequest
-	(*DrainResponse)(nil),         // 5: cairn.v1.DrainResponse
+	(*RepairLoop)(nil),            // 3: cairn.v1.RepairLoop
+	(*ClusterStatusResponse)(nil), // 4: cairn.v1.ClusterStatusResponse
+	(*DrainRequest)(nil),          // 5: cairn.v1.DrainRequest
+	(*DrainResponse)(nil),         // 6: cairn.v1.DrainResponse
+	(*timestamppb.Timestamp)(nil), // 7: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 8: google.protobuf.Duration
 }
 var file_cluster_proto_depIdxs = []int32{
 	2, // 0: cairn.v1.Member.report:type_name -> cairn.v1.NodeReport
-	1, // 1: cairn.v1.ClusterStatusResponse.members:type_name -> cairn.v1.Member
-	2, // 2: cairn.v1.DrainResponse.report:type_name -> cairn.v1.NodeReport
-	0, // 3: cairn.v1.Cluster.ClusterStatus:input_type -> cairn.v1.ClusterStatusRequest
-	4, // 4: cairn.v1.Cluster.Drain:input_type -> cairn.v1.DrainRequest
-	3, // 5: cairn.v1.Cluster.ClusterStatus:output_type -> cairn.v1.ClusterStatusResponse
-	5, // 6: cairn.v1.Cluster.Drain:output_type -> cairn.v1.DrainResponse
-	5, // [5:7] is the sub-list for method output_type
-	3, // [3:5] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	3, // 1: cairn.v1.NodeReport.repair_loop:type_name -> cairn.v1.RepairLoop
+	1, // 2: cairn.v1.NodeReport.self:type_name -> cairn.v1.Member
+	7, // 3: cairn.v1.RepairLoop.last_scan:type_name -> google.protobuf.Timestamp
+	8, // 4: cairn.v1.RepairLoop.last_duration:type_name -> google.protobuf.Duration
+	1, // 5: cairn.v1.ClusterStatusResponse.members:type_name -> cairn.v1.Member
+	2, // 6: cairn.v1.DrainResponse.report:type_name -> cairn.v1.NodeReport
+	0, // 7: cairn.v1.Cluster.ClusterStatus:input_type -> cairn.v1.ClusterStatusRequest
+	5, // 8: cairn.v1.Cluster.Drain:input_type -> cairn.v1.DrainRequest
+	4, // 9: cairn.v1.Cluster.ClusterStatus:output_type -> cairn.v1.ClusterStatusResponse
+	6, // 10: cairn.v1.Cluster.Drain:output_type -> cairn.v1.DrainResponse
+	9, // [9:11] is the sub-list for method output_type
+	7, // [7:9] is the sub-list for method input_type
+	7, // [7:7] is the sub-list for extension type_name
+	7, // [7:7] is the sub-list for extension extendee
+	0, // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_cluster_proto_init() }
@@ -513,7 +736,7 @@ func file_cluster_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cluster_proto_rawDesc), len(file_cluster_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   6,
+			NumMessages:   7,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

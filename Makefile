@@ -10,7 +10,13 @@ BIN      := bin/cairn
 DATA     ?= /var/lib/cairn
 MNT      ?= /mnt/cairn
 VOLUME   ?= default
-NFS      ?= :2049
+NFS      ?= 127.0.0.1:2049
+# EXPORTS is what `make run` exports over NFS: every volume, read-write, to
+# this host only, root not squashed but only from ports below 1024 (which
+# only root binds), so local root over NFS is root as on the FUSE mount and
+# no other local user can pose as root. Open it up with e.g.
+# `make run NFS=:2049 EXPORTS='*,rw,allow=10.0.0.0/8'` (root squashed).
+EXPORTS  ?= *,rw,no_root_squash,secure,allow=127.0.0.1/32
 METRICS  ?= 127.0.0.1:9090
 IMAGE    ?= cairn:dev
 FUZZTIME ?= 30s
@@ -82,9 +88,9 @@ bench: ## the end-to-end benchmark (if bench/ has a main) and the chunk benchmar
 	else echo "bench/ has no main package yet; skipping go run ./bench"; fi
 	$(GO) test -run '^$$' -bench . ./chunks/...
 
-run: build ## build; serve DATA: volume VOLUME (created if missing) on MNT via FUSE, NFS on NFS
+run: build ## build; serve DATA: volume VOLUME (created if missing) on MNT via FUSE, NFS (EXPORTS) on NFS
 	mkdir -p $(DATA) $(MNT)
-	$(CAIRN) server --volume $(VOLUME) --mount $(MNT) --nfs-listen $(NFS) --metrics $(METRICS)
+	$(CAIRN) server --volume $(VOLUME) --mount $(MNT) --nfs-listen $(NFS) --export '$(EXPORTS)' --metrics $(METRICS)
 
 image: build ## docker image IMAGE from deploy/Dockerfile (FROM scratch + bin/cairn)
 	docker build -f deploy/Dockerfile -t $(IMAGE) .

@@ -134,7 +134,7 @@ func newCairn(ctx context.Context, root string, c cairnSetup) (*target, error) {
 	argv := []string{c.bin, "--data", c.data, "mount"}
 	if c.nfsAddr != "" {
 		argv = []string{c.bin, "--data", c.data, "server", "--volume", cairnVolume, "--mount", mnt,
-			"--nfs-listen", c.nfsAddr, "--no-snapshot-scheduler"}
+			"--nfs-listen", c.nfsAddr, "--export", "*,rw,no_root_squash", "--no-snapshot-scheduler"} // NFS as root, as on FUSE
 	}
 	if c.writeback {
 		argv = append(argv, "--writeback")

@@ -133,7 +133,7 @@ func nfsErrno(err error) uint32 {
 // GETATTR, ACCESS, READDIRPLUS, RENAME over an existing file, REMOVE,
 // RMDIR and FSINFO through go-nfs-client.
 func TestClientFiles(t *testing.T) {
-	e := newEnv(t, Export{})
+	e := newEnv(t, Export{NoRootSquash: true})
 	c := mountClient(t, e, 0, 0)
 	if _, err := c.tgt.Mkdir("/d", 0o755); err != nil {
 		t.Fatal(err)
@@ -186,7 +186,7 @@ func TestClientFiles(t *testing.T) {
 
 // TestClientLinks drives SYMLINK, READLINK and LINK.
 func TestClientLinks(t *testing.T) {
-	e := newEnv(t, Export{})
+	e := newEnv(t, Export{NoRootSquash: true})
 	c := mountClient(t, e, 0, 0)
 	if err := c.tgt.Symlink("some/where", "/ln"); err != nil {
 		t.Fatal(err)
@@ -226,7 +226,7 @@ func TestClientLinks(t *testing.T) {
 
 // TestClientSetattr drives SETATTR: truncate, chmod and times.
 func TestClientSetattr(t *testing.T) {
-	e := newEnv(t, Export{})
+	e := newEnv(t, Export{NoRootSquash: true})
 	c := mountClient(t, e, 0, 0)
 	c.writeFile("/f", []byte("0123456789"))
 	fh := c.fh("/f")
@@ -274,7 +274,7 @@ func TestClientSetattr(t *testing.T) {
 // root clears set-user-ID, as a local write would, although the gateway
 // shares one open handle among clients.
 func TestClientWriteClearsSetuid(t *testing.T) {
-	e := newEnv(t, Export{})
+	e := newEnv(t, Export{NoRootSquash: true})
 	ctx := context.Background()
 	v := e.volume()
 	a, err := v.Mknod(ctx, nil, fs.RootIno, "prog", syscall.S_IFREG|0o755, 0)

@@ -15,7 +15,7 @@ import (
 // volume, then go-nfs-client reads again; each call moves the client's
 // volume and last-seen time, and ten minutes of silence forget it.
 func TestClients(t *testing.T) {
-	e := newEnv(t, Export{}, func(c *Config) { c.Exports = append(c.Exports, Export{Volume: "*"}) })
+	e := newEnv(t, Export{NoRootSquash: true}, func(c *Config) { c.Exports = append(c.Exports, Export{Volume: "*"}) })
 	if _, err := e.fsys.CreateVolume(context.Background(), "other", fs.VolumeConfig{}); err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ func TestFUSECoherence(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("mounting FUSE directly needs root")
 	}
-	e := newEnv(t, Export{})
+	e := newEnv(t, Export{NoRootSquash: true})
 	mnt := t.TempDir()
 	const ttl = 200 * time.Millisecond
 	srv, err := fusefs.Mount(e.volume(), mnt, fusefs.Options{AttrTimeout: ttl, EntryTimeout: ttl, Logger: quietLogger()})

@@ -16,7 +16,7 @@ import (
 // more write interleaved blocks of one shared file with UNSTABLE writes
 // and COMMIT. Nothing may be lost.
 func TestConcurrentClients(t *testing.T) {
-	e := newEnv(t, Export{})
+	e := newEnv(t, Export{NoRootSquash: true})
 	const (
 		writers = 8
 		fileLen = 3 << 20
@@ -111,7 +111,7 @@ func TestConcurrentClients(t *testing.T) {
 // NFS is seen at once through the filesystem API that the FUSE adapter of
 // the same process uses, and the other way around.
 func TestCoherenceWithFUSE(t *testing.T) {
-	e := newEnv(t, Export{})
+	e := newEnv(t, Export{NoRootSquash: true})
 	c := mountClient(t, e, 0, 0)
 	c.writeFile("/from-nfs", []byte("written over NFS"))
 
@@ -154,7 +154,7 @@ func TestCoherenceWithFUSE(t *testing.T) {
 
 // TestIdleClose checks that an idle open file is written back and closed.
 func TestIdleClose(t *testing.T) {
-	e := newEnv(t, Export{}, func(c *Config) { c.IdleClose = 50 * time.Millisecond })
+	e := newEnv(t, Export{NoRootSquash: true}, func(c *Config) { c.IdleClose = 50 * time.Millisecond })
 	c := dialRaw(t, e.addr, "")
 	_, root := c.mount("/vol")
 	_, r := c.nfs(8, createArgs(root, "f"))

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,12 +21,22 @@ type Export struct {
 	// ReadOnly refuses every change with NFS3ERR_ROFS.
 	ReadOnly bool
 	// AllowedNets lists the client networks that may mount the export and
-	// use its handles; empty allows every client.
+	// use its handles; empty allows every client that reaches the
+	// listener (see DefaultAddr).
 	AllowedNets []netip.Prefix
-	// RootSquash maps uid 0 and gid 0 to the anonymous ids.
-	RootSquash bool
+	// NoRootSquash lets uid 0 and gid 0 act as root. By default they are
+	// mapped to the anonymous ids (root squash), as exportfs and
+	// nfs-ganesha do: AUTH_SYS credentials are whatever the client
+	// claims, so root on any client would otherwise be root here.
+	NoRootSquash bool
 	// AllSquash maps every user to the anonymous ids.
 	AllSquash bool
+	// Secure refuses calls from source ports of 1024 and above, which
+	// only root may bind (exportfs's "secure"): on a host shared with
+	// other users it keeps them from posing as root, or as anyone, with
+	// forged AUTH_SYS credentials. Kernel clients and libnfs running as
+	// root use such ports; off by default, as in nfs-ganesha.
+	Secure bool
 	// AnonUID and AnonGID are the anonymous ids, also used for AUTH_NULL
 	// calls; 0 means 65534 (nobody), since squashing to root is no squash.
 	AnonUID, AnonGID uint32
@@ -44,7 +55,8 @@ type Config struct {
 	Logger *slog.Logger
 	// Registerer receives the gateway's metrics; none are exported if nil.
 	Registerer prometheus.Registerer
-	// Addr is where ListenAndServe serves NFS and MOUNT; ":2049" if empty.
+	// Addr is where ListenAndServe serves NFS and MOUNT;
+	// DefaultAddr(Exports) if empty.
 	Addr string
 	// PortmapperAddr, if set, is where ListenAndServe also runs a
 	// portmapper (rpcbind v2), usually ":111", so that clients find the
@@ -103,7 +115,7 @@ func (c *Config) validate() error {
 		c.Logger = slog.Default()
 	}
 	if c.Addr == "" {
-		c.Addr = ":2049"
+		c.Addr = DefaultAddr(c.Exports)
 	}
 	if c.IdleClose <= 0 {
 		c.IdleClose = 5 * time.Second
@@ -118,8 +130,26 @@ func (c *Config) validate() error {
 // maxIOSize bounds MaxIOSize so one request fits a record.
 const maxIOSize = 1 << 20
 
-// allows reports whether a client at addr may use the export.
-func (e *Export) allows(addr netip.Addr) bool {
+// admits checks that a client calling from addr may use the export: it
+// must be in the export's networks (else EACCES) and, on a secure
+// export, call from a reserved port (else EPERM, as knfsd answers).
+func (e *Export) admits(addr netip.AddrPort) error {
+	if !e.inNets(addr.Addr()) {
+		return fmt.Errorf("client %s is not in the networks of export %q: %w", addr.Addr(), e.Volume, syscall.EACCES)
+	}
+	if e.Secure && addr.Port() >= reservedPorts {
+		return fmt.Errorf("client %s calls from port %d, not below %d, and export %q is secure: %w",
+			addr.Addr(), addr.Port(), reservedPorts, e.Volume, syscall.EPERM)
+	}
+	return nil
+}
+
+// reservedPorts bounds the source ports only root may bind
+// (IPPORT_RESERVED).
+const reservedPorts = 1024
+
+// inNets reports whether addr is in the export's networks.
+func (e *Export) inNets(addr netip.Addr) bool {
 	if len(e.AllowedNets) == 0 {
 		return true
 	}
@@ -140,7 +170,7 @@ func (e *Export) caller(cred *authSys) *fs.Caller {
 		return anon
 	}
 	c := &fs.Caller{Uid: cred.UID, Gid: cred.GID, Groups: cred.GIDs}
-	if e.RootSquash {
+	if !e.NoRootSquash {
 		if c.Uid == 0 {
 			c.Uid = anon.Uid
 		}

@@ -29,7 +29,11 @@ const (
 type request struct {
 	*rpcCall
 	client netip.Addr
+	port   uint16 // the client's source port, for secure exports
 }
+
+// from is the client's address and source port.
+func (rq *request) from() netip.AddrPort { return netip.AddrPortFrom(rq.client, rq.port) }
 
 // procFunc serves one procedure: it decodes the arguments from rq.args,
 // returning errGarbage if they don't decode (before writing anything), and
@@ -123,7 +127,7 @@ func readRecord(r io.Reader, max int) ([]byte, error) {
 // handleRecord serves the call in one record and returns the reply
 // record, or nil if there is nothing to answer. It is the whole
 // protocol path from bytes to bytes, which is what the fuzz test drives.
-func (s *Server) handleRecord(ctx context.Context, client netip.Addr, rec []byte) []byte {
+func (s *Server) handleRecord(ctx context.Context, from netip.AddrPort, rec []byte) []byte {
 	c, reply, err := decodeCall(rec)
 	if err != nil {
 		return nil
@@ -149,7 +153,7 @@ func (s *Server) handleRecord(ctx context.Context, client netip.Addr, rec []byte
 	proc := p.procs[c.proc]
 	replyAccepted(w, c.xid, acceptSuccess)
 	start := time.Now()
-	st, err := s.call(ctx, proc.fn, &request{rpcCall: c, client: client}, w)
+	st, err := s.call(ctx, proc.fn, &request{rpcCall: c, client: from.Addr(), port: from.Port()}, w)
 	label := statusName(st)
 	if err != nil {
 		w.b = w.b[:0]
@@ -164,7 +168,7 @@ func (s *Server) handleRecord(ctx context.Context, client netip.Addr, rec []byte
 	}
 	s.metrics.observe(p.name, proc.name, label, time.Since(start))
 	if s.log.Enabled(ctx, slog.LevelDebug) {
-		s.log.Debug("call", "client", client.String(), "program", p.name, "procedure", proc.name, "status", label)
+		s.log.Debug("call", "client", from.String(), "program", p.name, "procedure", proc.name, "status", label)
 	}
 	return w.b
 }

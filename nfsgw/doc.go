@@ -21,6 +21,14 @@
 // on every gateway, can't be forged, and a deleted file's handle is stale
 // because inode numbers are never reused.
 //
+// Access follows exportfs: an export (Export, ParseExport) names the
+// networks it is for, and a client outside them is refused at MOUNT and
+// on every call, whatever handle it presents; root is squashed unless
+// the export says NoRootSquash; Secure admits calls from reserved ports
+// only. A gateway given no address listens on loopback unless every
+// export names its networks (DefaultAddr), and logs what it exports to
+// whom as each listener starts.
+//
 // READ and WRITE go through a small cache of open files closed when idle;
 // UNSTABLE writes stay buffered until COMMIT (or the idle close), whose
 // write verifier is a boot nonce, so clients resend after a restart.

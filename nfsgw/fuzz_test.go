@@ -89,7 +89,7 @@ func FuzzRPC(f *testing.F) {
 	f.Add([]byte{0, 0, 0, 4, 0, 0, 0, 1, 0x80, 0, 0, 0}) // fragments
 	crashOnPanic = true
 	f.Cleanup(func() { crashOnPanic = false })
-	client := netip.MustParseAddr("127.0.0.1")
+	client := netip.MustParseAddrPort("127.0.0.1:700")
 	f.Fuzz(func(t *testing.T, stream []byte) {
 		r := bytes.NewReader(stream)
 		for {
@@ -122,7 +122,7 @@ func newMemServer(tb testing.TB) (*Server, []byte) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	s, err := New(fsys, Config{Exports: []Export{{Volume: testVolume}}, Secret: testSecret, Logger: quietLogger()})
+	s, err := New(fsys, Config{Exports: []Export{{Volume: testVolume, NoRootSquash: true}}, Secret: testSecret, Logger: quietLogger()})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -63,7 +63,7 @@ func fileSum(t *testing.T, path string) [32]byte {
 }
 
 func TestLibnfsListAndCat(t *testing.T) {
-	e := newEnv(t, Export{})
+	e := newEnv(t, Export{NoRootSquash: true})
 	c := mountClient(t, e, 0, 0)
 	for _, d := range []string{"/docs", "/docs/deep"} {
 		if _, err := c.tgt.Mkdir(d, 0o755); err != nil {
@@ -106,7 +106,7 @@ func TestLibnfsListAndCat(t *testing.T) {
 
 // TestLibnfsCopy copies 100 MiB in and out with nfs-cp and compares checksums.
 func TestLibnfsCopy(t *testing.T) {
-	e := newEnv(t, Export{})
+	e := newEnv(t, Export{NoRootSquash: true})
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src.bin")
 	f, err := os.Create(src)
@@ -139,7 +139,7 @@ func TestLibnfsCopy(t *testing.T) {
 // TestLibnfsPortmapper lets nfs-ls find the ports through the built-in
 // portmapper on port 111, as a URL (or mount) without port options does.
 func TestLibnfsPortmapper(t *testing.T) {
-	e := newEnv(t, Export{})
+	e := newEnv(t, Export{NoRootSquash: true})
 	l, err := net.Listen("tcp", "127.0.0.1:111")
 	if err != nil {
 		t.Skipf("port 111 not available: %v", err)

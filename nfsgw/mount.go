@@ -107,8 +107,10 @@ func (s *Server) mount(ctx context.Context, rq *request, dirpath string) ([]byte
 	if err != nil {
 		return nil, err
 	}
-	if !exp.allows(rq.client) {
-		return nil, fmt.Errorf("client %s is not in the networks of export %q: %w", rq.client, vol, syscall.EACCES)
+	if err := exp.admits(rq.from()); err != nil {
+		// mountd answers ACCES for a refused port too (MNT3ERR_PERM is
+		// "not owner"), so the errno is replaced, its message kept.
+		return nil, fmt.Errorf("%s: %w", err, syscall.EACCES)
 	}
 	caller := exp.caller(rq.cred)
 	a, err := exp.vol.GetAttr(ctx, fs.RootIno)

@@ -19,7 +19,7 @@ import (
 // procedures its Target has no method for: NULL, MKNOD, READDIR, FSSTAT,
 // PATHCONF, and WRITE UNSTABLE followed by COMMIT.
 func TestClientOtherProcs(t *testing.T) {
-	e := newEnv(t, Export{})
+	e := newEnv(t, Export{NoRootSquash: true})
 	c := mountClient(t, e, 0, 0)
 
 	type nullArgs struct{ nfsrpc.Header }
@@ -138,7 +138,7 @@ func TestClientOtherProcs(t *testing.T) {
 // TestReaddirplusPaging lists a directory of 10,000 entries, which takes
 // hundreds of READDIRPLUS calls, and checks that each entry comes once.
 func TestReaddirplusPaging(t *testing.T) {
-	e := newEnv(t, Export{})
+	e := newEnv(t, Export{NoRootSquash: true})
 	v := e.volume()
 	ctx := context.Background()
 	dir, err := v.Mkdir(ctx, nil, fs.RootIno, "big", 0o755)
@@ -174,7 +174,7 @@ func TestReaddirplusPaging(t *testing.T) {
 // TestLargeSparseFile writes past 4 GiB: offsets and sizes must not be
 // truncated to 32 bits, and the hole must use no space.
 func TestLargeSparseFile(t *testing.T) {
-	e := newEnv(t, Export{})
+	e := newEnv(t, Export{NoRootSquash: true})
 	c := mountClient(t, e, 0, 0)
 	f, err := c.tgt.OpenFile("/big", 0o644)
 	if err != nil {
@@ -224,7 +224,7 @@ func TestLargeSparseFile(t *testing.T) {
 // TestCreateModes checks GUARDED and EXCLUSIVE creation: a retransmitted
 // exclusive create succeeds, another client's fails.
 func TestCreateModes(t *testing.T) {
-	e := newEnv(t, Export{})
+	e := newEnv(t, Export{NoRootSquash: true})
 	c := dialRaw(t, e.addr, "")
 	_, root := c.mount("/vol")
 	guarded := func(w *xdrWriter) {

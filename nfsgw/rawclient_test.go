@@ -32,6 +32,12 @@ func dialRaw(t *testing.T, addr, local string) *rawClient {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newRawClient(t, conn)
+}
+
+// newRawClient speaks over conn as root (AUTH_SYS uid 0), until the test
+// ends.
+func newRawClient(t *testing.T, conn net.Conn) *rawClient {
 	t.Cleanup(func() { conn.Close() })
 	return &rawClient{t: t, conn: conn, br: bufio.NewReader(conn), xid: 1000,
 		cred: &authSys{Machine: "test", GIDs: []uint32{0}}}

@@ -12,7 +12,7 @@ import (
 // TestRPCErrors checks that refusals are encoded as RFC 5531 says, so
 // that clients (libnfs in particular) can decode them.
 func TestRPCErrors(t *testing.T) {
-	e := newEnv(t, Export{})
+	e := newEnv(t, Export{NoRootSquash: true})
 	c := dialRaw(t, e.addr, "")
 
 	if rep := c.call(123456, 1, 0, nil); rep.denied || rep.stat != acceptProgUnavail {
@@ -71,7 +71,7 @@ func TestRPCErrors(t *testing.T) {
 // TestWildcardExport exports every volume, including one created after
 // the gateway started.
 func TestWildcardExport(t *testing.T) {
-	e := newEnv(t, Export{}, func(c *Config) { c.Exports[0].Volume = "*" })
+	e := newEnv(t, Export{NoRootSquash: true}, func(c *Config) { c.Exports[0].Volume = "*" })
 	if _, err := e.fsys.CreateVolume(t.Context(), "later", fs.VolumeConfig{}); err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func TestMountExport(t *testing.T) {
 // TestMountSubdir mounts a directory inside a volume, as csi-driver-nfs's
 // subDir does.
 func TestMountSubdir(t *testing.T) {
-	e := newEnv(t, Export{})
+	e := newEnv(t, Export{NoRootSquash: true})
 	c := dialRaw(t, e.addr, "")
 	_, root := c.mount("/vol")
 	st, _ := c.nfs(9, func(w *xdrWriter) { w.opaque(root); w.string("sub"); w.b = append(w.b, make([]byte, 24)...) })
@@ -162,7 +162,7 @@ func TestMountSubdir(t *testing.T) {
 
 // TestPortmapper checks GETPORT and DUMP of the built-in portmapper.
 func TestPortmapper(t *testing.T) {
-	e := newEnv(t, Export{})
+	e := newEnv(t, Export{NoRootSquash: true})
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

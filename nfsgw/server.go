@@ -125,6 +125,7 @@ func (s *Server) Serve(l net.Listener) error {
 	if a, ok := l.Addr().(*net.TCPAddr); ok {
 		s.nfsPort.CompareAndSwap(0, uint32(a.Port))
 	}
+	s.logExports(l.Addr())
 	return s.serve(l)
 }
 
@@ -177,12 +178,13 @@ func (s *Server) serve(l net.Listener) error {
 	}
 }
 
-// clientAddr is the IP address a connection comes from.
-func clientAddr(nc net.Conn) netip.Addr {
+// clientAddr is the IP address and port a connection comes from.
+func clientAddr(nc net.Conn) netip.AddrPort {
 	if a, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
-		return a.AddrPort().Addr().Unmap()
+		ap := a.AddrPort()
+		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 	}
-	return netip.Addr{}
+	return netip.AddrPort{}
 }
 
 // Close stops serving, waits for calls in progress, writes back every

@@ -75,7 +75,7 @@ func dirNames(t *testing.T, c *client, path string) []string {
 // TestSnapshotsDir browses snapshots through /VOLUME/.snapshots.
 func TestSnapshotsDir(t *testing.T) {
 	snaps := &testSnapshots{}
-	e := newEnv(t, Export{}, func(c *Config) { c.Snapshots = snaps })
+	e := newEnv(t, Export{NoRootSquash: true}, func(c *Config) { c.Snapshots = snaps })
 	snaps.e = e
 	c := mountClient(t, e, 0, 0)
 	c.writeFile("/a", []byte("old a"))
@@ -138,7 +138,7 @@ func TestSnapshotsDir(t *testing.T) {
 
 // TestNoSnapshotsDir: without Config.Snapshots there is no .snapshots.
 func TestNoSnapshotsDir(t *testing.T) {
-	e := newEnv(t, Export{})
+	e := newEnv(t, Export{NoRootSquash: true})
 	c := mountClient(t, e, 0, 0)
 	if _, _, err := c.tgt.Lookup("/.snapshots"); err == nil {
 		t.Errorf(".snapshots exists")

@@ -47,12 +47,11 @@ func (s *Server) resolve(ctx context.Context, rq *request, fh []byte) (*target, 
 	if err != nil {
 		return nil, err
 	}
-	if !exp.allows(rq.client) {
+	if err := exp.admits(rq.from()); err != nil {
 		// Debug, not Warn: a refused client may send many calls; its
 		// MOUNT refusal is what gets logged.
-		s.log.Debug("refused a handle from a client outside the export's networks",
-			"client", rq.client.String(), "volume", exp.Volume)
-		return nil, fmt.Errorf("client %s: %w", rq.client, syscall.EACCES)
+		s.log.Debug("refused a handle", "client", rq.from().String(), "volume", exp.Volume, "err", err)
+		return nil, err
 	}
 	s.clients.seen(rq.client, exp.mounted())
 	if id.Kind == kindSnapDir {

@@ -1,11 +1,7 @@
 package main
 
 import (
-	"errors"
-	"fmt"
 	"log/slog"
-	"net/netip"
-	"strconv"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -16,14 +12,14 @@ import (
 	"github.com/cairn-storage/cairn/nfsgw"
 )
 
-const exportUsage = "export spec VOLUME[,OPTION...] (repeatable); VOLUME may be * for every volume;\n" +
-	"\toptions: ro, rw, root_squash, all_squash, anonuid=N, anongid=N, allow=CIDR[|CIDR...]"
+const exportUsage = "export spec (repeatable): " + nfsgw.ExportSyntax
 
 func nfsFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "nfs-listen", Usage: "NFSv3 and MOUNT address", Value: ":2049", EnvVars: []string{"CAIRN_NFS_LISTEN"}},
+		&cli.StringFlag{Name: "nfs-listen", Usage: "NFSv3 and MOUNT address", EnvVars: []string{"CAIRN_NFS_LISTEN"},
+			DefaultText: "127.0.0.1:2049; :2049 (every interface) when every --export names its networks with allow="},
 		&cli.StringFlag{Name: "portmapper", Usage: "also serve a portmapper (rpcbind v2) here, e.g. :111, so clients need no port options"},
-		&cli.StringSliceFlag{Name: "export", Usage: exportUsage, Value: cli.NewStringSlice("*")},
+		&cli.GenericFlag{Name: "export", Usage: exportUsage, Value: &exportFlag{}, DefaultText: "*"},
 	}
 }
 
@@ -34,6 +30,10 @@ func nfsCommand() *cli.Command {
 		Description: "Clients mount with e.g.\n" +
 			"  mount -t nfs -o vers=3,proto=tcp,port=2049,mountport=2049 HOST:/VOLUME /mnt\n" +
 			"or, with --portmapper :111, simply mount -t nfs -o vers=3 HOST:/VOLUME /mnt.\n" +
+			"By default every volume is exported read-write with root squashed (uid 0 acts\n" +
+			"as 65534) to the clients that reach 127.0.0.1:2049, this host's; to serve others,\n" +
+			"name them: --export '*,rw,allow=10.0.0.0/8' listens on :2049. The log says\n" +
+			"at start what is exported to whom.\n" +
 			"File handles stay valid across restarts: their key is kept in the data directory.",
 		Flags:  append(nfsFlags(), observabilityFlags()...),
 		Action: serveNFSCommand,
@@ -58,73 +58,57 @@ func serveNFSCommand(c *cli.Context) error {
 // newNFSServer configures the gateway from the flags.
 func newNFSServer(c *cli.Context, d *datadir.Data, views control.SnapshotViews) (*nfsgw.Server, error) {
 	fsys := d.FS
-	var exports []nfsgw.Export
-	for _, spec := range c.StringSlice("export") {
-		e, err := parseExport(spec)
-		if err != nil {
-			return nil, err
-		}
-		exports = append(exports, e)
-	}
+	exports := exportsOf(c)
 	secret, err := fsys.Secret(c.Context, "nfs-handles")
 	if err != nil {
 		return nil, err
+	}
+	addr := c.String("nfs-listen")
+	if addr == "" {
+		addr = nfsgw.DefaultAddr(exports)
 	}
 	srv, err := nfsgw.New(fsys, nfsgw.Config{
 		Exports:        exports,
 		Secret:         secret,
 		Logger:         slog.Default(),
 		Registerer:     prometheus.DefaultRegisterer,
-		Addr:           c.String("nfs-listen"),
+		Addr:           addr,
 		PortmapperAddr: c.String("portmapper"),
 		Snapshots:      views,
 	})
 	if err != nil {
 		return nil, err
 	}
-	slog.Info("serving NFSv3", "addr", c.String("nfs-listen"), "portmapper", c.String("portmapper"), "exports", len(exports))
+	slog.Info("serving NFSv3", "addr", addr, "portmapper", c.String("portmapper"), "exports", len(exports))
 	return srv, nil
 }
 
-// parseExport reads VOLUME[,OPTION...].
-func parseExport(spec string) (nfsgw.Export, error) {
-	parts := strings.Split(spec, ",")
-	e := nfsgw.Export{Volume: strings.TrimPrefix(parts[0], "/")}
-	for _, opt := range parts[1:] {
-		key, val, _ := strings.Cut(opt, "=")
-		var err error
-		switch key {
-		case "ro":
-			e.ReadOnly = true
-		case "rw":
-			e.ReadOnly = false
-		case "root_squash":
-			e.RootSquash = true
-		case "all_squash":
-			e.AllSquash = true
-		case "anonuid", "anongid":
-			var n uint64
-			if n, err = strconv.ParseUint(val, 10, 32); err == nil {
-				if key == "anonuid" {
-					e.AnonUID = uint32(n)
-				} else {
-					e.AnonGID = uint32(n)
-				}
-			}
-		case "allow":
-			for _, cidr := range strings.Split(val, "|") {
-				var p netip.Prefix
-				if p, err = netip.ParsePrefix(cidr); err != nil {
-					break
-				}
-				e.AllowedNets = append(e.AllowedNets, p)
-			}
-		default:
-			err = errors.New("unknown option")
-		}
-		if err != nil {
-			return e, fmt.Errorf("--export %q: option %q: %v (%s)", spec, opt, err, exportUsage)
-		}
+// exportsOf returns the exports of --export: every volume, with the
+// default options, if none is given.
+func exportsOf(c *cli.Context) []nfsgw.Export {
+	if f, ok := c.Generic("export").(*exportFlag); ok && len(f.exports) > 0 {
+		return f.exports
 	}
-	return e, nil
+	return []nfsgw.Export{{Volume: "*"}}
 }
+
+// exportFlag collects --export specs, each whole: a spec holds commas,
+// which a string slice flag splits into separate values (so "web,ro"
+// exported two volumes, web and ro, both read-write).
+type exportFlag struct {
+	specs   []string
+	exports []nfsgw.Export
+}
+
+// Set parses one --export.
+func (f *exportFlag) Set(spec string) error {
+	e, err := nfsgw.ParseExport(spec)
+	if err != nil {
+		return err
+	}
+	f.specs, f.exports = append(f.specs, spec), append(f.exports, e)
+	return nil
+}
+
+// String lists the specs given.
+func (f *exportFlag) String() string { return strings.Join(f.specs, " ") }

@@ -37,8 +37,10 @@ func serverCommand() *cli.Command {
 			"DATA/cairn.sock (mode 0600; --socket-group for 0660), and on TCP with\n" +
 			"--api-listen (mutual TLS with --tls-dir, or the --api-token-file token): every\n" +
 			"other cairn command, the CSI driver and the dashboard are its clients. It\n" +
-			"creates --volume if it does not exist, serves every volume over NFSv3 and, with\n" +
-			"--mount, mounts --volume through FUSE; `cairn mount` asks it for more mounts.\n" +
+			"creates --volume if it does not exist, serves every volume over NFSv3 (by\n" +
+			"default to this host's clients only, root squashed: see --export and\n" +
+			"--nfs-listen) and, with --mount, mounts --volume through FUSE; `cairn mount`\n" +
+			"asks it for more mounts.\n" +
 			"It runs in the foreground until SIGINT or SIGTERM, then stops the API, flushes,\n" +
 			"unmounts, closes the stores and logs \"stopped\". A server started while another\n" +
 			"is stopping waits for the data directory (--lock-wait).",

@@ -160,7 +160,7 @@ func advertisedMeta(c *cli.Context) string {
 	spec := c.String("meta")
 	switch {
 	case spec == "etcd-embedded":
-		u := c.String("etcd-client-url")
+		u := etcdURL(c, "etcd-client-url")
 		if c.IsSet("etcd-advertise-client-url") {
 			return c.String("etcd-advertise-client-url")
 		}
@@ -185,4 +185,35 @@ func advertisedMeta(c *cli.Context) string {
 		return strings.Join(urls, ",")
 	}
 	return ""
+}
+
+// The ports of the embedded etcd member's default URLs.
+const (
+	etcdClientPort = 2379
+	etcdPeerPort   = 2380
+)
+
+// etcdURL is the embedded etcd member's --etcd-client-url or
+// --etcd-peer-url (flag): as given, or on 127.0.0.1, https (mutual TLS
+// with the node's bundle) when --tls-dir is given, since in clear any
+// local user could read and rewrite every file's metadata; http without
+// a bundle, which has no certificates to serve.
+func etcdURL(c *cli.Context, flag string) string {
+	if u := c.String(flag); u != "" {
+		return u
+	}
+	port := etcdClientPort
+	if flag == "etcd-peer-url" {
+		port = etcdPeerPort
+	}
+	scheme := "http"
+	if c.String("tls-dir") != "" {
+		scheme = "https"
+	}
+	return fmt.Sprintf("%s://127.0.0.1:%d", scheme, port)
+}
+
+// etcdDefaultText is the help's default of an etcd URL flag.
+func etcdDefaultText(port int) string {
+	return fmt.Sprintf("https://127.0.0.1:%d with --tls-dir, else http://127.0.0.1:%d", port, port)
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net"
 
 	"github.com/urfave/cli/v2"
@@ -39,7 +38,7 @@ func startSnapshotServices(ctx context.Context, m *snapshots.Manager, receiveAdd
 			cancel()
 			return nil, err
 		}
-		slog.Info("receiving pushed snapshots", "addr", l.Addr().String())
+		logReceiver(l.Addr())
 		run(func() error { return m.ServePush(ctx, l) })
 	}
 	if !noScheduler {

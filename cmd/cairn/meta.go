@@ -23,8 +23,8 @@ const metaUsage = "metadata store: badger (single node, in --data), etcd://HOST:
 // etcdFlags configure the embedded etcd member of `--meta etcd-embedded`.
 func etcdFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "etcd-client-url", Usage: "embedded etcd: client URL", Value: "http://127.0.0.1:2379", EnvVars: []string{"CAIRN_ETCD_CLIENT_URL"}},
-		&cli.StringFlag{Name: "etcd-peer-url", Usage: "embedded etcd: peer URL", Value: "http://127.0.0.1:2380", EnvVars: []string{"CAIRN_ETCD_PEER_URL"}},
+		&cli.StringFlag{Name: "etcd-client-url", Usage: "embedded etcd: client URL", DefaultText: etcdDefaultText(etcdClientPort), EnvVars: []string{"CAIRN_ETCD_CLIENT_URL"}},
+		&cli.StringFlag{Name: "etcd-peer-url", Usage: "embedded etcd: peer URL", DefaultText: etcdDefaultText(etcdPeerPort), EnvVars: []string{"CAIRN_ETCD_PEER_URL"}},
 		&cli.StringFlag{Name: "etcd-advertise-client-url", Usage: "embedded etcd: client URL the others use (default: --etcd-client-url; needed when it listens on 0.0.0.0)", EnvVars: []string{"CAIRN_ETCD_ADVERTISE_CLIENT_URL"}},
 		&cli.StringFlag{Name: "etcd-advertise-peer-url", Usage: "embedded etcd: peer URL the other members use, as in --etcd-initial-cluster (default: --etcd-peer-url)", EnvVars: []string{"CAIRN_ETCD_ADVERTISE_PEER_URL"}},
 		&cli.StringFlag{Name: "etcd-initial-cluster", Usage: "embedded etcd: NAME=PEERURL,... of the founding members (default: this member alone)", EnvVars: []string{"CAIRN_ETCD_INITIAL_CLUSTER"}},
@@ -94,13 +94,17 @@ func openEmbedded(c *cli.Context) (meta.KV, func() error, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if clientTLS == nil {
+		slog.Warn("the embedded etcd member serves clients without TLS: every local user may read and change all metadata; give --tls-dir (https:// URLs)",
+			"client_url", etcdURL(c, "etcd-client-url"))
+	}
 	m, err := etcdkv.StartEmbedded(etcdkv.EmbedConfig{
 		ClientTLS:          clientTLS,
 		PeerTLS:            peerTLS,
 		Name:               name,
 		Dir:                filepath.Join(c.String("data"), "etcd"),
-		ClientURL:          c.String("etcd-client-url"),
-		PeerURL:            c.String("etcd-peer-url"),
+		ClientURL:          etcdURL(c, "etcd-client-url"),
+		PeerURL:            etcdURL(c, "etcd-peer-url"),
 		InitialCluster:     c.String("etcd-initial-cluster"),
 		AdvertiseClientURL: c.String("etcd-advertise-client-url"),
 		AdvertisePeerURL:   c.String("etcd-advertise-peer-url"),
@@ -133,7 +137,7 @@ func openEmbedded(c *cli.Context) (meta.KV, func() error, error) {
 // cluster CA.
 func embeddedTLS(c *cli.Context) (client, peer *etcdkv.TLSFiles, err error) {
 	https := func(u string) bool { return strings.HasPrefix(u, "https://") }
-	if !https(c.String("etcd-client-url")) && !https(c.String("etcd-peer-url")) {
+	if !https(etcdURL(c, "etcd-client-url")) && !https(etcdURL(c, "etcd-peer-url")) {
 		return nil, nil, nil
 	}
 	dir := c.String("tls-dir")
@@ -142,10 +146,10 @@ func embeddedTLS(c *cli.Context) (client, peer *etcdkv.TLSFiles, err error) {
 	}
 	files := &etcdkv.TLSFiles{CertFile: filepath.Join(dir, pki.NodeCert), KeyFile: filepath.Join(dir, pki.NodeKey),
 		CAFile: filepath.Join(dir, pki.CACert)}
-	if https(c.String("etcd-client-url")) {
+	if https(etcdURL(c, "etcd-client-url")) {
 		client = files
 	}
-	if https(c.String("etcd-peer-url")) {
+	if https(etcdURL(c, "etcd-peer-url")) {
 		peer = files
 	}
 	return client, peer, nil

@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/dustin/go-humanize"
@@ -19,8 +21,8 @@ import (
 
 func observabilityFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "metrics", Usage: "serve Prometheus /metrics on this address (e.g. :9091); empty: off", EnvVars: []string{"CAIRN_METRICS"}},
-		&cli.BoolFlag{Name: "pprof", Usage: "also serve /debug/pprof on the --metrics address"},
+		&cli.StringFlag{Name: "metrics", Usage: "serve Prometheus /metrics (public: anyone who reaches it reads the counters) on this address, e.g. 127.0.0.1:9091 (:9091: every interface); empty: off", EnvVars: []string{"CAIRN_METRICS"}},
+		&cli.BoolFlag{Name: "pprof", Usage: "also serve /debug/pprof on the --metrics address, to loopback clients (and, with --http-tls, clients with a certificate of the cluster CA) only"},
 	}
 }
 
@@ -44,11 +46,11 @@ func startHTTP(c *cli.Context) (*http.ServeMux, func(), error) {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.Handler())
 	if c.Bool("pprof") {
-		mux.HandleFunc("/debug/pprof/", pprof.Index)
-		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.Handle("/debug/pprof/", pprofGuard(pprof.Index))
+		mux.Handle("/debug/pprof/profile", pprofGuard(pprof.Profile))
+		mux.Handle("/debug/pprof/symbol", pprofGuard(pprof.Symbol))
+		mux.Handle("/debug/pprof/trace", pprofGuard(pprof.Trace))
+		mux.Handle("/debug/pprof/cmdline", pprofGuard(pprof.Cmdline))
 	}
 	tlsConf, err := httpTLS(c)
 	if err != nil {
@@ -69,6 +71,51 @@ func startHTTP(c *cli.Context) (*http.ServeMux, func(), error) {
 	}()
 	slog.Info("serving metrics", "addr", l.Addr().String(), "pprof", c.Bool("pprof"), "tls", tlsConf != nil)
 	return mux, func() { _ = srv.Close() }, nil
+}
+
+// pprofGuard serves pprof to clients on loopback, or with a verified
+// certificate of the cluster CA (--http-tls), and refuses the others,
+// wherever --metrics listens: /metrics is public by design, but a profile
+// shows the program's command line and code paths, and taking one costs
+// the daemon CPU for as long as the client asks. A loopback request must
+// also name this host (Host), so a web page cannot reach it by DNS
+// rebinding through a local browser.
+func pprofGuard(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		certified := r.TLS != nil && len(r.TLS.VerifiedChains) > 0
+		if !certified && !(loopbackPeer(r.RemoteAddr) && localHost(r.Host)) {
+			http.Error(w, "pprof answers clients on loopback, or with a certificate of the cluster CA, only", http.StatusForbidden)
+			return
+		}
+		h(w, r)
+	})
+}
+
+// loopbackPeer tells whether a request's RemoteAddr is a loopback address.
+func loopbackPeer(remote string) bool {
+	ap, err := netip.ParseAddrPort(remote)
+	return err == nil && ap.Addr().Unmap().IsLoopback()
+}
+
+// localHost tells whether a Host header names this machine: localhost or
+// a loopback address, with or without a port.
+func localHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.Trim(host, "[]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.Unmap().IsLoopback()
+}
+
+// isLoopback tells whether a listener's address is a loopback one (one
+// only this host can reach).
+func isLoopback(addr net.Addr) bool {
+	a, ok := addr.(*net.TCPAddr)
+	return ok && a.IP.IsLoopback()
 }
 
 // httpTLS is the TLS configuration of the --metrics address with

@@ -13,29 +13,10 @@ import (
 // group; anyone else gets a clear error and the command does not fall
 // back to opening the data directory itself.
 func TestSocketPermissions(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end: starts a server")
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to run commands as another user")
-	}
-	base, err := os.MkdirTemp("", "cairn-sock-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(base) })
+	base := otherUserDir(t, "cairn-sock-")
 	run := filepath.Join(base, "run")
 	if err := os.MkdirAll(run, 0o755); err != nil {
 		t.Fatal(err)
-	}
-	bin := cairnCommand(t).Path
-	if builtBin == "" {
-		t.Skip("no built binary that another user may run (go build failed)")
-	}
-	for _, dir := range []string{base, filepath.Dir(bin)} {
-		if err := os.Chmod(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
 	}
 	data, sock := filepath.Join(base, "data"), filepath.Join(run, "cairn.sock")
 	tr := &tour{t: t, data: data}

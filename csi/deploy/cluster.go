@@ -159,7 +159,7 @@ func (c Config) storageArgs(set string) []string {
 	args := []string{"--log-json", "server", "--role", "storage", "--node-name", "$(POD_NAME)",
 		"--tls-dir", pkiDir + "/$(POD_NAME)", "--data", "/var/lib/cairn",
 		"--advertise", fmt.Sprintf("%s:%d", self, gossipPort), "--join", c.seeds(),
-		"--replicas", fmt.Sprint(c.Replicas), "--nfs-listen", fmt.Sprintf(":%d", nfsPort),
+		"--replicas", fmt.Sprint(c.Replicas), "--nfs-listen", fmt.Sprintf(":%d", nfsPort), "--export", nfsExport,
 		"--metrics", fmt.Sprintf(":%d", metricsPort)}
 	switch {
 	case c.Meta == "etcd-embedded" && set == serverName:

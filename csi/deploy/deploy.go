@@ -105,6 +105,10 @@ const (
 	controlPort    = 7070
 	nfsPort        = 2049
 	metricsPort    = 9091
+	// nfsExport is the servers' NFS export: pods act as themselves, root
+	// included, as they do on a FUSE publish (the gateway squashes root
+	// unless told otherwise).
+	nfsExport = "*,rw,no_root_squash"
 	// socketDir is where the CSI socket lives in the plugin containers.
 	socketDir = "/csi"
 	// socketName is the daemons' control socket, in /run/cairn.

@@ -126,7 +126,7 @@ func standaloneServer(c Config) corev1.Container {
 	ct := serverContainer(c, []string{"--log-json", "--data", "/var/lib/cairn", "server", "--volume=",
 		"--socket", "/run/cairn/" + socketName,
 		"--api-listen", fmt.Sprintf("tcp://0.0.0.0:%d", controlPort), "--api-token-file", mount.MountPath + "/" + tokenKey,
-		"--nfs-listen", fmt.Sprintf(":%d", nfsPort),
+		"--nfs-listen", fmt.Sprintf(":%d", nfsPort), "--export", nfsExport,
 		"--metrics", fmt.Sprintf(":%d", metricsPort), "--memory-limit", "800MiB"})
 	ct.Env = []corev1.EnvVar{nodeNameEnv,
 		{Name: "CAIRN_REPLICAS", Value: strconv.Itoa(c.Replicas)},
